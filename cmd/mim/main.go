@@ -1,0 +1,67 @@
+// Command mim is the Major Incident Management service: `mim serve` runs it; the other subcommands administer it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mim:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `mim — Major Incident Management
+
+Usage:
+  mim serve                      run the server (embedded PostgreSQL when MIM_DATABASE_URL is empty)
+  mim migrate up|down|version    manage the database schema
+  mim user create --email E --name N --role admin|responder|viewer [--password-stdin]
+  mim token create --user E [--name N] [--scopes read,write,admin]
+                                 print a new API token, once
+  mim drill [--url U] [--token T] run a complete major incident through the REST API of a running mim
+  mim version                    print the version
+
+Every command reads the same configuration (flags or MIM_* environment); run 'mim serve -h' to list it.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// run is the whole program, with its environment passed in so tests can run it too.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return migrateCmd(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		return userCmd(ctx, rest, getenv, stdin, stdout, stderr)
+	case "token":
+		return tokenCmd(ctx, rest, getenv, stdout, stderr)
+	case "drill":
+		return drillCmd(ctx, rest, getenv, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "mim", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", cmd)
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/mimhq/mim/internal/app"
+	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/pgembed"
+	"github.com/mimhq/mim/internal/postgres"
+)
+
+// database returns the URL of the database to use: the configured one, or the embedded cluster under the data
+// directory (the running one, or one started for this process). close releases what this process started.
+func database(ctx context.Context, cfg config.Config, logger *slog.Logger) (url string, close func(), err error) {
+	if cfg.DatabaseURL != "" {
+		return cfg.DatabaseURL, func() {}, nil
+	}
+	cluster, err := pgembed.Open(ctx, cfg.DataDir, logger)
+	if err != nil {
+		return "", nil, fmt.Errorf("embedded PostgreSQL: %w", err)
+	}
+	return cluster.URL(pgembed.DefaultDatabase), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := cluster.Close(ctx); err != nil {
+			logger.Error("stop embedded PostgreSQL", "err", err)
+		}
+	}, nil
+}
+
+func serve(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, _, err := config.Load("serve", args, getenv, stderr, nil)
+	if err != nil {
+		return err
+	}
+	logger := cfg.Logger(stderr)
+	url, closeDB, err := database(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	a, err := app.New(ctx, cfg, url, logger)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	logger.Info("mim is serving", "url", "http://"+ln.Addr().String(), "status_page", cfg.BaseURL+"/",
+		"api", cfg.BaseURL+"/api/v1", "openapi", cfg.BaseURL+"/openapi.yaml", "embedded_postgres", cfg.DatabaseURL == "")
+	fmt.Fprintf(stdout, "mim serving on http://%s\n", ln.Addr())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// withDatabase runs fn with a migrated database, for the administrative commands.
+func withDatabase(ctx context.Context, cfg config.Config, stderr io.Writer, fn func(url string, db *postgres.DB) error) error {
+	logger := cliLogger(cfg, stderr)
+	url, closeDB, err := database(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+	if err := postgres.MigrateUp(ctx, url); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return fn(url, db)
+}
+
+// cliLogger keeps administrative commands quiet unless something is wrong: their output is for scripts.
+func cliLogger(cfg config.Config, stderr io.Writer) *slog.Logger {
+	if cfg.LogLevel < slog.LevelWarn {
+		cfg.LogLevel = slog.LevelWarn
+	}
+	return cfg.Logger(stderr)
+}

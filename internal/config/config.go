@@ -1,0 +1,117 @@
+// Package config reads mim's configuration from flags and the environment (flags win), with no globals.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration every mim command shares.
+type Config struct {
+	// DatabaseURL is the PostgreSQL to use; empty means the embedded cluster under DataDir.
+	DatabaseURL string
+	// Addr is where mim serves HTTP.
+	Addr string
+	// DataDir holds the embedded PostgreSQL cluster and other local state.
+	DataDir string
+	// BaseURL is the public URL of this mim, for links in the status page, feeds and notifications.
+	BaseURL string
+	// PageName is the status page's name.
+	PageName string
+	// TimeZone is the organisation's zone: the status page shows times in it when the viewer's is unknown.
+	TimeZone *time.Location
+	// SMTPURL is the mail server for notifications (smtp://user:pass@host:port).
+	SMTPURL string
+	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
+	AllowPrivateTargets bool
+	// Demo seeds demo components and users into an empty database.
+	Demo bool
+	// LogLevel and LogFormat shape the logs.
+	LogLevel  slog.Level
+	LogFormat string
+	// ShutdownTimeout bounds graceful shutdown.
+	ShutdownTimeout time.Duration
+}
+
+// Load parses args (the command's flags, after the subcommand) over the environment read through getenv. It returns
+// the remaining positional arguments.
+func Load(name string, args []string, getenv func(string) string, stderr io.Writer, extra func(*flag.FlagSet)) (Config, []string, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var c Config
+	var tz, level, demo, allowPrivate string
+	fs.StringVar(&c.DatabaseURL, "database-url", env("MIM_DATABASE_URL", ""), "PostgreSQL URL; empty: embedded PostgreSQL under the data directory (MIM_DATABASE_URL)")
+	fs.StringVar(&c.Addr, "addr", env("MIM_ADDR", "127.0.0.1:8080"), "HTTP listen address (MIM_ADDR)")
+	fs.StringVar(&c.DataDir, "data-dir", env("MIM_DATA_DIR", "./mim-data"), "data directory for the embedded PostgreSQL (MIM_DATA_DIR)")
+	fs.StringVar(&c.BaseURL, "base-url", env("MIM_BASE_URL", ""), "public base URL; default http://ADDR (MIM_BASE_URL)")
+	fs.StringVar(&c.PageName, "page-name", env("MIM_PAGE_NAME", "mim status"), "status page name (MIM_PAGE_NAME)")
+	fs.StringVar(&tz, "timezone", env("MIM_TIMEZONE", "UTC"), "organisation time zone, IANA name (MIM_TIMEZONE)")
+	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
+	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
+	fs.StringVar(&demo, "demo", env("MIM_DEMO", ""), "seed demo data into an empty database; default: true with the embedded PostgreSQL (MIM_DEMO)")
+	fs.StringVar(&level, "log-level", env("MIM_LOG_LEVEL", "info"), "debug, info, warn or error (MIM_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", env("MIM_LOG_FORMAT", "text"), "text or json (MIM_LOG_FORMAT)")
+	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 15*time.Second, "how long graceful shutdown may take")
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, nil, err
+	}
+	var errs []string
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		errs = append(errs, fmt.Sprintf("timezone %q is not an IANA zone name", tz))
+	}
+	c.TimeZone = loc
+	if err := c.LogLevel.UnmarshalText([]byte(level)); err != nil {
+		errs = append(errs, fmt.Sprintf("log level %q: use debug, info, warn or error", level))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Sprintf("log format %q: use text or json", c.LogFormat))
+	}
+	if c.AllowPrivateTargets, err = strconv.ParseBool(allowPrivate); err != nil {
+		errs = append(errs, "MIM_ALLOW_PRIVATE_TARGETS must be true or false")
+	}
+	if demo == "" {
+		c.Demo = c.DatabaseURL == ""
+	} else if c.Demo, err = strconv.ParseBool(demo); err != nil {
+		errs = append(errs, "MIM_DEMO must be true or false")
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		errs = append(errs, fmt.Sprintf("addr %q must be host:port", c.Addr))
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		errs = append(errs, fmt.Sprintf("base URL %q must be an absolute http(s) URL", c.BaseURL))
+	}
+	if len(errs) > 0 {
+		return c, nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
+	}
+	return c, fs.Args(), nil
+}
+
+// Logger makes the process logger the configuration asks for.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

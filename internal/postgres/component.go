@@ -1,0 +1,70 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mimhq/mim/internal/domain"
+)
+
+// ComponentStore stores components.
+type ComponentStore struct{ db *DB }
+
+// NewComponentStore returns the component store on db.
+func NewComponentStore(db *DB) *ComponentStore { return &ComponentStore{db: db} }
+
+// Create validates and stores a component, telling every process that the public state changed.
+func (s *ComponentStore) Create(ctx context.Context, c domain.Component) (domain.Component, error) {
+	if err := domain.ValidateComponent(&c); err != nil {
+		return c, err
+	}
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	c.ID, c.CreatedAt, c.UpdatedAt = uuid.NewString(), now, now
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		if c.Position == 0 {
+			if err := tx.QueryRow(ctx, `SELECT coalesce(max(position), 0) + 1 FROM components`).Scan(&c.Position); err != nil {
+				return mapError(err)
+			}
+		}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO components (id, slug, name, group_name, description, core, control_plane, status, position,
+			                        created_at, updated_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+			c.ID, c.Slug, c.Name, c.Group, c.Description, c.Core, c.ControlPlane, string(c.Status), c.Position,
+			c.CreatedAt); err != nil {
+			return mapError(err)
+		}
+		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublicChannel)
+		return mapError(err)
+	})
+	return c, err
+}
+
+// List returns every component in display order.
+func (s *ComponentStore) List(ctx context.Context) ([]domain.Component, error) {
+	return listComponents(ctx, s.db.Pool, "")
+}
+
+func listComponents(ctx context.Context, q querier, where string, args ...any) ([]domain.Component, error) {
+	rows, err := q.Query(ctx, `SELECT id::text, slug, name, group_name, description, core, control_plane, status,
+		position, created_at, updated_at FROM components `+where+` ORDER BY position, slug`, args...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var out []domain.Component
+	for rows.Next() {
+		var c domain.Component
+		var st string
+		if err := rows.Scan(&c.ID, &c.Slug, &c.Name, &c.Group, &c.Description, &c.Core, &c.ControlPlane, &st,
+			&c.Position, &c.CreatedAt, &c.UpdatedAt); err != nil {
+			return nil, mapError(err)
+		}
+		c.Status = domain.ComponentStatus(st)
+		out = append(out, c)
+	}
+	return out, mapError(rows.Err())
+}

@@ -1,0 +1,144 @@
+// Package server assembles mim's HTTP surface: every route in routes.go, and the middleware around them.
+package server
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+
+	"github.com/mimhq/mim/docs"
+	"github.com/mimhq/mim/internal/api"
+	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/web"
+)
+
+// Readiness reports whether the server can do its work: the database answers and its schema is current.
+type Readiness func(ctx context.Context) error
+
+// Deps are what the server needs.
+type Deps struct {
+	API        *api.API
+	StatusPage *statuspage.Service
+	Ready      Readiness
+	Logger     *slog.Logger
+}
+
+// New returns mim's whole HTTP handler.
+func New(d Deps) http.Handler {
+	r := chi.NewRouter()
+	r.Use(middleware.RequestID, recoverer(d.Logger), requestLog(d.Logger))
+	r.NotFound(notFound)
+	r.MethodNotAllowed(methodNotAllowed)
+
+	// Operations.
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) { writePlain(w, http.StatusOK, "ok") })
+	r.Get("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Ready(ctx); err != nil {
+			writePlain(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			return
+		}
+		writePlain(w, http.StatusOK, "ready")
+	})
+	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(docs.OpenAPI)
+	})
+
+	// Public: no authentication, nothing internal.
+	static, _ := fs.Sub(web.Static, "static")
+	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	sp := d.StatusPage
+	r.Get("/", sp.Page)
+	r.Get("/api/v2/summary.json", sp.Summary)
+	r.Get("/api/v2/status.json", sp.Status)
+	r.Get("/api/v2/components.json", sp.Components)
+	r.Get("/api/v2/incidents.json", sp.Incidents)
+	r.Get("/api/v2/incidents/unresolved.json", sp.Unresolved)
+
+	// The REST API, behind bearer tokens.
+	r.Route("/api/v1", d.API.Routes)
+	return r
+}
+
+func cacheStatic(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func isAPI(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
+
+func notFound(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		api.WriteProblem(w, api.NewProblem(r, http.StatusNotFound, "not_found", "no such path: "+r.URL.Path))
+		return
+	}
+	writePlain(w, http.StatusNotFound, "404 page not found")
+}
+
+func methodNotAllowed(w http.ResponseWriter, r *http.Request) {
+	if isAPI(r) {
+		api.WriteProblem(w, api.NewProblem(r, http.StatusMethodNotAllowed, "method_not_allowed",
+			r.Method+" is not allowed on "+r.URL.Path))
+		return
+	}
+	writePlain(w, http.StatusMethodNotAllowed, "405 method not allowed")
+}
+
+func writePlain(w http.ResponseWriter, status int, body string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body + "\n"))
+}
+
+// recoverer turns a panic into a logged 500 with the request id, so no panic kills the process or reaches a client
+// as a broken connection.
+func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					logger.ErrorContext(r.Context(), "panic", "panic", v, "method", r.Method, "path", r.URL.Path,
+						"request_id", middleware.GetReqID(r.Context()), "stack", string(stack()))
+					api.WriteProblem(w, api.NewProblem(r, http.StatusInternalServerError, "internal",
+						"internal error; quote the request id when reporting it"))
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+			next.ServeHTTP(ww, r)
+			level := slog.LevelDebug
+			if ww.Status() >= 500 {
+				level = slog.LevelWarn
+			}
+			logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
+				"bytes", ww.BytesWritten(), "duration", time.Since(start), "request_id", middleware.GetReqID(r.Context()))
+		})
+	}
+}
+
+func stack() []byte { return debug.Stack() }

@@ -1,0 +1,281 @@
+package statuspage
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Content types of the snapshot's resources.
+const (
+	contentTypeHTML = "text/html; charset=utf-8"
+	contentTypeJSON = "application/json; charset=utf-8"
+)
+
+const (
+	// retryInterval is the least time between two rebuild attempts after one failed.
+	retryInterval = time.Second
+	// maxWait bounds how long a request that has a previous snapshot to fall back on waits for a rebuild. A slow
+	// database must not make the page slow when it is read the most.
+	maxWait = 2 * time.Second
+	// buildTimeout bounds one rebuild, Source read included.
+	buildTimeout = 10 * time.Second
+)
+
+// Resource is one rendered response of a snapshot: its body, the body gzip-compressed, and an entity tag for each.
+type Resource struct {
+	ContentType string
+	Body        []byte
+	ETag        string
+	Gzip        []byte
+	GzipETag    string
+}
+
+// Snapshot is the public view built from one read of the Source: the state, the overall status, and every response
+// rendered from them. A snapshot is never changed once built; readers share it.
+type Snapshot struct {
+	State   State
+	Status  Status
+	BuiltAt time.Time
+
+	HTML           Resource // GET /
+	SummaryJSON    Resource // /api/v2/summary.json
+	StatusJSON     Resource // /api/v2/status.json
+	ComponentsJSON Resource // /api/v2/components.json
+	IncidentsJSON  Resource // /api/v2/incidents.json
+	UnresolvedJSON Resource // /api/v2/incidents/unresolved.json
+
+	// gen is the generation of invalidations the snapshot was built for.
+	gen uint64
+}
+
+// Service serves the public status page and JSON API from a snapshot. Invalidate marks the snapshot stale; the next
+// request rebuilds it, once however many requests arrive meanwhile. A failed rebuild leaves the last good snapshot in
+// service, and is retried by later requests at most once per retryInterval.
+type Service struct {
+	src  Source
+	page Page
+	log  *slog.Logger
+
+	// now is the clock for BuiltAt and the retry interval; tests replace it.
+	now          func() time.Time
+	maxWait      time.Duration
+	buildTimeout time.Duration
+	// onWait, when set, is called each time a request starts waiting for a rebuild; tests use it as a signal.
+	onWait func()
+
+	cur atomic.Pointer[Snapshot]
+	// gen counts invalidations. A snapshot whose gen is behind it is stale.
+	gen atomic.Uint64
+
+	mu       sync.Mutex
+	flight   *rebuild  // the rebuild in progress, or nil
+	failedAt time.Time // when the last rebuild failed, if lastErr is set
+	lastErr  error     // the error of the last rebuild, nil after a success
+}
+
+// rebuild is one rebuild in flight; done is closed when snap or err is set.
+type rebuild struct {
+	gen     uint64
+	started time.Time
+	done    chan struct{}
+	snap    *Snapshot
+	err     error
+}
+
+// New returns a Service that reads the public state from src. No snapshot exists until the first Refresh or request.
+// A nil logger discards logs.
+func New(src Source, page Page, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if page.Location == nil {
+		page.Location = time.UTC
+	}
+	return &Service{
+		src: src, page: page, log: logger,
+		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout,
+	}
+}
+
+// Invalidate marks the snapshot stale, so the next request rebuilds it. It never blocks: call it after each publish
+// and on every change notification.
+func (s *Service) Invalidate() { s.gen.Add(1) }
+
+// Refresh rebuilds the snapshot from the Source now and waits for it. It returns the rebuild's error; the previous
+// snapshot, if any, stays in service then. It is not subject to the retry interval.
+func (s *Service) Refresh(ctx context.Context) error {
+	want := s.gen.Add(1)
+	for {
+		s.mu.Lock()
+		f := s.flight
+		if f == nil {
+			f = s.startLocked()
+		}
+		s.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if f.gen >= want { // a rebuild that began before this call may have read older data: wait for the next
+			return f.err
+		}
+	}
+}
+
+// Current returns the snapshot to serve. A fresh snapshot is returned at once. A stale one starts a rebuild, or joins
+// the one in flight, and waits for it at most maxWait after it began; past that, or if the rebuild fails, the stale
+// snapshot is returned. With no snapshot at all, it waits for the rebuild and returns its error.
+func (s *Service) Current(ctx context.Context) (*Snapshot, error) {
+	if snap := s.cur.Load(); snap != nil && snap.gen == s.gen.Load() {
+		return snap, nil
+	}
+	s.mu.Lock()
+	prev := s.cur.Load()
+	if prev != nil && prev.gen == s.gen.Load() {
+		s.mu.Unlock()
+		return prev, nil
+	}
+	f := s.flight
+	if f == nil {
+		if s.lastErr != nil && s.now().Sub(s.failedAt) < retryInterval {
+			err := s.lastErr
+			s.mu.Unlock()
+			if prev != nil {
+				return prev, nil
+			}
+			return nil, err
+		}
+		f = s.startLocked()
+	}
+	s.mu.Unlock()
+	return s.await(ctx, f, prev)
+}
+
+func (s *Service) await(ctx context.Context, f *rebuild, prev *Snapshot) (*Snapshot, error) {
+	var timeout <-chan time.Time
+	if prev != nil {
+		wait := s.maxWait - time.Since(f.started)
+		if wait <= 0 {
+			return prev, nil
+		}
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		timeout = t.C
+	}
+	if s.onWait != nil {
+		s.onWait()
+	}
+	select {
+	case <-f.done:
+		if f.err == nil {
+			return f.snap, nil
+		}
+	case <-timeout:
+	case <-ctx.Done():
+		if prev == nil {
+			return nil, ctx.Err()
+		}
+	}
+	if prev != nil {
+		return prev, nil
+	}
+	return nil, f.err
+}
+
+// startLocked starts a rebuild for the current generation. s.mu must be held.
+func (s *Service) startLocked() *rebuild {
+	f := &rebuild{gen: s.gen.Load(), started: time.Now(), done: make(chan struct{})}
+	s.flight = f
+	go s.run(f)
+	return f
+}
+
+// run performs a rebuild, detached from any request: a reader that gives up does not cancel it for the others.
+func (s *Service) run(f *rebuild) {
+	ctx, cancel := context.WithTimeout(context.Background(), s.buildTimeout)
+	defer cancel()
+	snap, err := s.build(ctx, f.gen)
+
+	s.mu.Lock()
+	if err != nil {
+		s.failedAt, s.lastErr = s.now(), err
+	} else {
+		s.cur.Store(snap)
+		s.lastErr = nil
+	}
+	f.snap, f.err = snap, err
+	s.flight = nil
+	have := s.cur.Load() != nil
+	s.mu.Unlock()
+
+	if err != nil {
+		if have {
+			s.log.Error("status page rebuild failed; serving the last good snapshot", "err", err)
+		} else {
+			s.log.Error("status page rebuild failed; no snapshot to serve yet", "err", err)
+		}
+	}
+	close(f.done)
+}
+
+// build reads the Source and renders every resource.
+func (s *Service) build(ctx context.Context, gen uint64) (snap *Snapshot, err error) {
+	defer func() {
+		if r := recover(); r != nil { // a panic here would take the whole server down from a background goroutine
+			snap, err = nil, fmt.Errorf("build status snapshot: panic: %v", r)
+		}
+	}()
+	state, err := s.src.PublicState(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load public state: %w", err)
+	}
+	builtAt := s.now()
+	v := newView(s.page, state, builtAt)
+	docs, err := v.apiDocs()
+	if err != nil {
+		return nil, fmt.Errorf("render status JSON: %w", err)
+	}
+	page, err := v.renderPage(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("render status page: %w", err)
+	}
+	return &Snapshot{
+		State:          state,
+		Status:         v.status,
+		BuiltAt:        builtAt,
+		HTML:           newResource(contentTypeHTML, page),
+		SummaryJSON:    newResource(contentTypeJSON, docs.summary),
+		StatusJSON:     newResource(contentTypeJSON, docs.status),
+		ComponentsJSON: newResource(contentTypeJSON, docs.components),
+		IncidentsJSON:  newResource(contentTypeJSON, docs.incidents),
+		UnresolvedJSON: newResource(contentTypeJSON, docs.unresolved),
+		gen:            gen,
+	}, nil
+}
+
+// newResource compresses body once and tags both variants. The tag derives from the content only, so a rebuild
+// that changes nothing keeps every client's cached copy valid.
+func newResource(contentType string, body []byte) Resource {
+	sum := sha256.Sum256(body)
+	tag := base64.RawURLEncoding.EncodeToString(sum[:18])
+	var gz bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // the level is valid: no error
+	_, _ = w.Write(body)                                    // writes to a bytes.Buffer do not fail
+	_ = w.Close()
+	return Resource{
+		ContentType: contentType,
+		Body:        body,
+		ETag:        `"` + tag + `"`,
+		Gzip:        gz.Bytes(),
+		GzipETag:    `"` + tag + `-gz"`,
+	}
+}

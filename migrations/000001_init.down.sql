@@ -1,0 +1,11 @@
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS timeline_entries;
+DROP FUNCTION IF EXISTS timeline_entries_append_only();
+DROP TABLE IF EXISTS incident_components;
+DROP TABLE IF EXISTS incidents;
+DROP SEQUENCE IF EXISTS incident_number_seq;
+DROP TABLE IF EXISTS classification_policies;
+DROP TABLE IF EXISTS component_status_changes;
+DROP TABLE IF EXISTS components;
+DROP TABLE IF EXISTS api_tokens;
+DROP TABLE IF EXISTS users;
