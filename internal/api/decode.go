@@ -8,7 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
-		"strings"
+	"strings"
 	"time"
 
 	"github.com/mimhq/mim/internal/domain"
@@ -18,7 +18,7 @@ import (
 const MaxBodyBytes = 1 << 20
 
 // errTooLarge is answered with 413.
-var errTooLarge = &domain.Error{Kind: domain.ErrBadRequest, Code: "body_too_large",
+var errTooLarge = &domain.Error{Kind: domain.ErrTooLarge, Code: "body_too_large",
 	Message: fmt.Sprintf("the request body is larger than %d bytes", MaxBodyBytes)}
 
 // decode reads one JSON value into dst, strictly: a JSON content type, at most MaxBodyBytes, no unknown fields, no
@@ -27,7 +27,7 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return &domain.Error{Kind: domain.ErrBadRequest, Code: "unsupported_media_type",
+			return &domain.Error{Kind: domain.ErrUnsupportedMedia, Code: "unsupported_media_type",
 				Message: "send the body as application/json"}
 		}
 	}

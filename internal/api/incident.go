@@ -242,8 +242,8 @@ type roleRequest struct {
 	Group string `json:"group"`
 }
 
-func (a *API) putRole(w http.ResponseWriter, r *http.Request)  { a.assignRole(w, r, true) }
-func (a *API) addRole(w http.ResponseWriter, r *http.Request)  { a.assignRole(w, r, false) }
+func (a *API) putRole(w http.ResponseWriter, r *http.Request) { a.assignRole(w, r, true) }
+func (a *API) addRole(w http.ResponseWriter, r *http.Request) { a.assignRole(w, r, false) }
 func (a *API) assignRole(w http.ResponseWriter, r *http.Request, put bool) {
 	role := domain.Role(chi.URLParam(r, "role"))
 	if err := checkRoleMethod(role, put); err != nil {

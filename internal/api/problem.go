@@ -27,14 +27,16 @@ type Problem struct {
 }
 
 var statusOf = map[domain.ErrorKind]int{
-	domain.ErrInvalid:      http.StatusUnprocessableEntity,
-	domain.ErrBadRequest:   http.StatusBadRequest,
-	domain.ErrNotFound:     http.StatusNotFound,
-	domain.ErrConflict:     http.StatusConflict,
-	domain.ErrPrecondition: http.StatusPreconditionFailed,
-	domain.ErrUnauthorized: http.StatusUnauthorized,
-	domain.ErrForbidden:    http.StatusForbidden,
-	domain.ErrInternal:     http.StatusInternalServerError,
+	domain.ErrInvalid:          http.StatusUnprocessableEntity,
+	domain.ErrBadRequest:       http.StatusBadRequest,
+	domain.ErrNotFound:         http.StatusNotFound,
+	domain.ErrConflict:         http.StatusConflict,
+	domain.ErrPrecondition:     http.StatusPreconditionFailed,
+	domain.ErrUnauthorized:     http.StatusUnauthorized,
+	domain.ErrForbidden:        http.StatusForbidden,
+	domain.ErrTooLarge:         http.StatusRequestEntityTooLarge,
+	domain.ErrUnsupportedMedia: http.StatusUnsupportedMediaType,
+	domain.ErrInternal:         http.StatusInternalServerError,
 }
 
 // StatusFor is the HTTP status of an error; errors that are not domain errors are internal.

@@ -25,6 +25,10 @@ const (
 	ErrUnauthorized ErrorKind = "unauthorized"
 	// ErrForbidden: valid credentials, not allowed (HTTP 403).
 	ErrForbidden ErrorKind = "forbidden"
+	// ErrTooLarge: the request body is over the limit (HTTP 413).
+	ErrTooLarge ErrorKind = "too_large"
+	// ErrUnsupportedMedia: the body is not in a format we read (HTTP 415).
+	ErrUnsupportedMedia ErrorKind = "unsupported_media_type"
 	// ErrInternal: our fault; details are logged, never shown (HTTP 500).
 	ErrInternal ErrorKind = "internal"
 )

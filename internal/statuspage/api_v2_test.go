@@ -355,7 +355,7 @@ func TestResolvedIncidentNeverCountsInJSON(t *testing.T) {
 					PublishedAt: at(t, "2026-05-05T08:30:00Z")},
 				{ID: "1", Status: domain.UpdateInvestigating, Body: "Checkout slow",
 					PublishedAt: at(t, "2026-05-05T08:00:00Z"),
-					Components: map[string]domain.ComponentStatus{"checkout": domain.ComponentDegradedPerformance}},
+					Components:  map[string]domain.ComponentStatus{"checkout": domain.ComponentDegradedPerformance}},
 			},
 		}},
 	}

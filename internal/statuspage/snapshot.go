@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,7 @@ func New(src Source, page Page, logger *slog.Logger) *Service {
 	if page.Location == nil {
 		page.Location = time.UTC
 	}
+	page.URL = strings.TrimRight(page.URL, "/")
 	return &Service{
 		src: src, page: page, log: logger,
 		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout,
@@ -269,7 +271,7 @@ func newResource(contentType string, body []byte) Resource {
 	tag := base64.RawURLEncoding.EncodeToString(sum[:18])
 	var gz bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // the level is valid: no error
-	_, _ = w.Write(body)                                    // writes to a bytes.Buffer do not fail
+	_, _ = w.Write(body)                                   // writes to a bytes.Buffer do not fail
 	_ = w.Close()
 	return Resource{
 		ContentType: contentType,

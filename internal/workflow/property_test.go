@@ -162,6 +162,58 @@ func mayChange(rt *rapid.T, s workflow.Incident, a domain.Actor, cmd workflow.Co
 	if _, ok := cmd.(workflow.Declare); ok {
 		require.Failf(rt, "a declared incident was declared again", "by %s", a.Name)
 	}
+	if s.Kind == domain.KindMajor {
+		mayDoOnAMajorIncident(rt, s, a, cmd)
+	}
+}
+
+// mayDoOnAMajorIncident restates the roles table of the brief for an accepted command on a major incident.
+func mayDoOnAMajorIncident(rt *rapid.T, s workflow.Incident, a domain.Actor, cmd workflow.Command) {
+	holds := func(hs []workflow.RoleHolder) bool {
+		return slices.ContainsFunc(hs, func(h workflow.RoleHolder) bool { return h.UserID == a.UserID })
+	}
+	var (
+		isIC    = s.Roles.IncidentCommander != nil && s.Roles.IncidentCommander.UserID == a.UserID
+		isComms = s.Roles.CommunicationsLead != nil && s.Roles.CommunicationsLead.UserID == a.UserID
+		isTech  = holds(s.Roles.TechnicalLeads)
+		isAdmin = a.OrgRole == domain.OrgAdmin
+		who     = fmt.Sprintf("%T by %s", cmd, a.Name)
+	)
+	switch c := cmd.(type) {
+	case workflow.ApproveUpdate:
+		require.True(rt, isIC, "only the IC approves: %s", who)
+	case workflow.DraftUpdate:
+		if c.Publish {
+			require.True(rt, isIC, "only the IC publishes without approval: %s", who)
+		}
+		require.True(rt, isIC || isComms || isAdmin, who)
+	case workflow.PublishUpdate:
+		require.True(rt, isIC || isComms, who)
+	case workflow.MoveStage:
+		require.True(rt, isIC || isAdmin, who)
+		if c.To == domain.StageConcluded {
+			require.True(rt, isIC, "only the IC concludes: %s", who)
+		}
+	case workflow.AssignRole:
+		if c.Role != domain.RoleIncidentCommander || s.Roles.IncidentCommander != nil {
+			require.True(rt, isIC || isAdmin, "handover and other roles by the IC or an admin: %s", who)
+		}
+	case workflow.RemoveRole:
+		require.True(rt, isIC || isAdmin, who)
+	case workflow.AcknowledgeIC:
+		require.True(rt, isIC, who)
+	case workflow.LogAction, workflow.RecordRestoration, workflow.RecordVerification:
+		require.True(rt, isIC || isTech || isAdmin, who)
+	case workflow.Escalate:
+		require.True(rt, isIC || isAdmin, who)
+	case workflow.Reclassify:
+		if c.Override != nil {
+			require.True(rt, isAdmin, "only an admin overrides: %s", who)
+		}
+		if s.Roles.IncidentCommander != nil {
+			require.True(rt, isIC || isAdmin, who)
+		}
+	}
 }
 
 // checkStageChange checks one event against the state it applies to: a stage changes only by MoveStage, forward one

@@ -1273,3 +1273,21 @@ func TestHandleRefusesAnUnknownCommand(t *testing.T) {
 
 	require.True(t, domain.IsKind(err, domain.ErrInternal))
 }
+
+func TestPublishingAddsNewComponentsInTheSameOrderEveryTime(t *testing.T) {
+	t.Parallel()
+	s := prepared(t, domain.StageMobilization)
+	evs, err := workflow.Handle(s, commander, workflow.DraftUpdate{ID: "u1", Status: domain.UpdateInvestigating,
+		Body: "Wider than we thought.", Publish: true, Components: map[string]domain.ComponentStatus{
+			"zeta": domain.ComponentMajorOutage, "db": domain.ComponentPartialOutage, "alpha": domain.ComponentDegradedPerformance,
+			"mid": domain.ComponentMajorOutage, "beta": domain.ComponentOperational,
+		}}, t1)
+	require.NoError(t, err)
+
+	for range 20 {
+		n, err := workflow.ApplyAll(s, evs)
+		require.NoError(t, err)
+		require.Equal(t, []string{"api", "db", "alpha", "beta", "mid", "zeta"}, n.Components)
+		require.Equal(t, domain.ComponentPartialOutage, n.ComponentStatus["db"])
+	}
+}

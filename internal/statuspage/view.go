@@ -1,0 +1,110 @@
+package statuspage
+
+import (
+	"cmp"
+	"slices"
+	"time"
+
+	"github.com/mimhq/mim/internal/domain"
+)
+
+// view is the public state sorted and indexed once, shared by the JSON and the HTML renderings of a snapshot.
+type view struct {
+	page   Page
+	loc    *time.Location
+	state  State
+	status Status
+	// top is the display order: ungrouped components and groups by position, each group followed by its members.
+	top []entry
+	// bySlug finds a component by slug, for incidents and updates, which name components by slug.
+	bySlug map[string]Component
+	// active are the unresolved incidents, resolved the others; both newest first.
+	active, resolved []Incident
+	updatedAt        time.Time
+}
+
+// entry is one line of the top-level component list: a component, or a group with its members.
+type entry struct {
+	component *Component
+	group     string
+	members   []Component
+}
+
+func newView(page Page, state State, builtAt time.Time) *view {
+	v := &view{page: page, loc: page.Location, state: state, bySlug: make(map[string]Component, len(state.Components))}
+	if v.loc == nil {
+		v.loc = time.UTC
+	}
+	v.status = Overall(state.Components, state.Incidents)
+
+	components := slices.Clone(state.Components)
+	slices.SortStableFunc(components, func(a, b Component) int {
+		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+	})
+	groups := map[string]int{} // group name → index in top
+	for i := range components {
+		c := components[i]
+		v.bySlug[c.Slug] = c
+		v.updatedAt = later(v.updatedAt, c.UpdatedAt)
+		if c.Group == "" {
+			v.top = append(v.top, entry{component: &components[i]})
+			continue
+		}
+		at, ok := groups[c.Group]
+		if !ok {
+			at = len(v.top)
+			groups[c.Group] = at
+			v.top = append(v.top, entry{group: c.Group})
+		}
+		v.top[at].members = append(v.top[at].members, c)
+	}
+
+	for _, in := range state.Incidents {
+		v.updatedAt = later(v.updatedAt, in.UpdatedAt)
+		if unresolved(in) {
+			v.active = append(v.active, in)
+		} else {
+			v.resolved = append(v.resolved, in)
+		}
+	}
+	newestFirst := func(a, b Incident) int { return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID)) }
+	slices.SortStableFunc(v.active, newestFirst)
+	slices.SortStableFunc(v.resolved, func(a, b Incident) int {
+		return cmp.Or(resolvedAt(b).Compare(resolvedAt(a)), newestFirst(a, b))
+	})
+	if v.updatedAt.IsZero() {
+		v.updatedAt = builtAt
+	}
+	return v
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// resolvedAt is when a resolved incident was resolved: ResolvedAt, or else its latest resolved update.
+func resolvedAt(in Incident) time.Time {
+	if in.ResolvedAt != nil {
+		return *in.ResolvedAt
+	}
+	var at time.Time
+	for _, u := range in.Updates {
+		if u.Status == domain.UpdateResolved {
+			at = later(at, u.PublishedAt)
+		}
+	}
+	if at.IsZero() {
+		return in.UpdatedAt
+	}
+	return at
+}
+
+// newestUpdatesFirst returns the updates newest first, whatever order the Source gave them in.
+func newestUpdatesFirst(updates []Update) []Update {
+	out := slices.Clone(updates)
+	slices.SortStableFunc(out, func(a, b Update) int { return b.PublishedAt.Compare(a.PublishedAt) })
+	return out
+}
