@@ -102,7 +102,9 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 }
 
 // User finds a user by id or email.
-func (s *Service) User(ctx context.Context, ref string) (domain.User, error) { return s.store.User(ctx, ref) }
+func (s *Service) User(ctx context.Context, ref string) (domain.User, error) {
+	return s.store.User(ctx, ref)
+}
 
 // Users lists every user.
 func (s *Service) Users(ctx context.Context) ([]domain.User, error) { return s.store.Users(ctx) }
@@ -151,7 +153,9 @@ func (s *Service) CreateToken(ctx context.Context, userRef, name string, scopes 
 }
 
 // RevokeToken revokes a token by id.
-func (s *Service) RevokeToken(ctx context.Context, id string) error { return s.store.RevokeToken(ctx, id) }
+func (s *Service) RevokeToken(ctx context.Context, id string) error {
+	return s.store.RevokeToken(ctx, id)
+}
 
 // HashToken is how tokens are stored: SHA-256, enough for 256 random bits, and fast on every request.
 func HashToken(plain string) []byte {

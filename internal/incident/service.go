@@ -166,6 +166,10 @@ func (s *Service) AssignRole(ctx context.Context, a domain.Actor, ref string, if
 			if err != nil {
 				return nil, err
 			}
+			if u.Role == domain.OrgViewer && role != domain.RoleExecutiveSponsor {
+				return nil, domain.Invalid(domain.FieldError{Field: "user",
+					Message: fmt.Sprintf("%s is a viewer and can only be an executive sponsor", u.Email)})
+			}
 			cmd.Person = domain.PersonOf(u)
 		}
 		return cmd, nil

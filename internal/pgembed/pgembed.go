@@ -61,6 +61,8 @@ const (
 	confFile = "mim.conf"
 	// pgCtlTimeout bounds, in seconds, how long pg_ctl waits for the server to start or stop.
 	pgCtlTimeout = "120"
+	// closeTimeout bounds Close when its context has already ended.
+	closeTimeout = 3 * time.Minute
 )
 
 // includeLine is appended to postgresql.conf so that mim.conf is read; postgresql.auto.conf, read
@@ -268,8 +270,15 @@ func (c *Cluster) URL(dbname string) string {
 }
 
 // Close stops the server with a fast shutdown if this Cluster started it, and otherwise leaves it
-// running for the process that did. Only the first call does anything.
+// running for the process that did. Only the first call does anything. ctx bounds the wait; if it
+// has already ended, as a shutdown path's context often has, Close still stops the server and
+// gives up after closeTimeout.
 func (c *Cluster) Close(ctx context.Context) error {
+	if ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
+		defer cancel()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {

@@ -20,7 +20,9 @@ type PublicSource struct {
 }
 
 // NewPublicSource returns the public source on db.
-func NewPublicSource(db *DB) *PublicSource { return &PublicSource{db: db, RecentlyResolved: 7 * 24 * time.Hour} }
+func NewPublicSource(db *DB) *PublicSource {
+	return &PublicSource{db: db, RecentlyResolved: 7 * 24 * time.Hour}
+}
 
 var _ statuspage.Source = (*PublicSource)(nil)
 

@@ -2,8 +2,9 @@
 //
 // The first call in a test binary sets up a server: the one MIM_TEST_DATABASE_URL points to, if
 // set (its user needs CREATEDB), or else a private cluster started with pgembed in a temporary
-// directory, tuned for speed rather than durability. There it creates a template database,
-// migrated once, and each NewDatabase clones it, which takes a few tens of milliseconds.
+// directory (in /dev/shm when that is a roomy RAM file system), tuned for speed rather than
+// durability. There it creates a template database, migrated once, and each NewDatabase clones
+// it, which takes about ten milliseconds.
 //
 // A package may call Main from its TestMain to stop the private cluster and remove its directory
 // (or, with MIM_TEST_DATABASE_URL, drop the template) when its tests end:
@@ -65,10 +66,9 @@ type harness struct {
 	err  error
 
 	mu      sync.Mutex // guards the fields below against Main's teardown
-	ready   bool
-	baseURL string // a database on the server to connect to for CREATE and DROP DATABASE
+	baseURL string     // a database on the server to connect to for CREATE and DROP DATABASE
 	admin   *pgxpool.Pool
-	// template is the migrated database each test's is cloned from.
+	// template is the migrated database each test's is cloned from, once created.
 	template string
 	// strategy is the CREATE DATABASE strategy clause: FILE_COPY is several times faster than
 	// PostgreSQL 15's default WAL_LOG for small databases, and older servers have only that.
@@ -163,10 +163,11 @@ func (h *harness) setup() error {
 		h.strategy = " STRATEGY FILE_COPY"
 	}
 
-	h.template = "mim_template_" + randomName()
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{h.template}.Sanitize()+" TEMPLATE template0"); err != nil {
+	template := "mim_template_" + randomName()
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{template}.Sanitize()+" TEMPLATE template0"); err != nil {
 		return fmt.Errorf("create template: %w", err)
 	}
+	h.template = template
 	if err := postgres.MigrateUp(ctx, withDatabase(h.baseURL, h.template)); err != nil {
 		return fmt.Errorf("migrate template: %w", err)
 	}
@@ -174,7 +175,6 @@ func (h *harness) setup() error {
 	if _, err := admin.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{h.template}.Sanitize()+" WITH ALLOW_CONNECTIONS false"); err != nil {
 		return fmt.Errorf("seal template: %w", err)
 	}
-	h.ready = true
 	return nil
 }
 
@@ -303,7 +303,7 @@ func (h *harness) teardown() error {
 	defer cancel()
 	var errs []error
 	if h.admin != nil {
-		if h.ready && h.cluster == nil {
+		if h.template != "" && h.cluster == nil {
 			_, err := h.admin.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{h.template}.Sanitize()+" WITH (FORCE)")
 			errs = append(errs, err)
 		}
@@ -318,7 +318,7 @@ func (h *harness) teardown() error {
 		errs = append(errs, os.RemoveAll(h.dir))
 		h.dir = ""
 	}
-	h.ready = false
+	h.template = ""
 	return errors.Join(errs...)
 }
 

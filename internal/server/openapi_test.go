@@ -283,35 +283,3 @@ func resolveRef(doc map[string]any, ref string) (any, error) {
 func escapePointer(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
-
-func TestScratchBehaviour(t *testing.T) {
-	logger := slog.New(slog.DiscardHandler)
-	sp := statuspage.New(nil, statuspage.Page{ID: "t", Name: "t", URL: "http://x", Location: time.UTC}, logger)
-	h := New(Deps{API: &api.API{Logger: logger}, StatusPage: sp, Ready: nil, Logger: logger})
-	for _, c := range []struct{ m, p string }{{"GET", "/static/status.css"}, {"HEAD", "/api/v2/status.json"}, {"POST", "/static/status.css"}, {"GET", "/api/v1/nope"}} {
-		req, _ := http.NewRequest(c.m, c.p, nil)
-		rec := &recorderT{h: http.Header{}}
-		h.ServeHTTP(rec, req)
-		t.Logf("%s %s → %d %v %s", c.m, c.p, rec.code, rec.h, rec.body)
-	}
-	_ = chi.Walk(h.(chi.Routes), func(method, route string, _ http.Handler, _ ...func(http.Handler) http.Handler) error {
-		t.Logf("%s %s", method, route)
-		return nil
-	})
-}
-
-type recorderT struct {
-	h    http.Header
-	code int
-	body string
-}
-
-func (r *recorderT) Header() http.Header { return r.h }
-func (r *recorderT) Write(b []byte) (int, error) {
-	r.body += string(b)
-	if len(r.body) > 200 {
-		r.body = r.body[:200]
-	}
-	return len(b), nil
-}
-func (r *recorderT) WriteHeader(c int) { r.code = c }

@@ -3,7 +3,6 @@ package server
 
 import (
 	"context"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -54,8 +53,7 @@ func New(d Deps) http.Handler {
 	})
 
 	// Public: no authentication, nothing internal.
-	static, _ := fs.Sub(web.Static, "static")
-	r.Handle("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(static))))
+	r.Get("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(web.Static))).ServeHTTP)
 	sp := d.StatusPage
 	r.Get("/", sp.Page)
 	r.Get("/api/v2/summary.json", sp.Summary)

@@ -18,7 +18,7 @@ type view struct {
 	top []entry
 	// bySlug finds a component by slug, for incidents and updates, which name components by slug.
 	bySlug map[string]Component
-	// active are the unresolved incidents, resolved the others; both newest first.
+	// active are the unresolved incidents, newest first; resolved the others, most recently resolved first.
 	active, resolved []Incident
 	updatedAt        time.Time
 }

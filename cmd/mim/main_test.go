@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// lockedBuffer is an io.Writer safe to read while the server writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// serveInBackground runs `mim serve` on the data directory until the returned stop is called.
+func serveInBackground(t *testing.T, env map[string]string) (stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	var logs lockedBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, getenv(env), strings.NewReader(""), io.Discard, &logs) }()
+	url := "http://" + env["MIM_ADDR"]
+	require.Eventually(t, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("mim serve exited: %v\n%s", err, logs.String())
+		default:
+		}
+		resp, err := http.Get(url + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == 200
+	}, 60*time.Second, 100*time.Millisecond, "mim did not become ready: %s", logs.String())
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err, logs.String())
+		case <-time.After(60 * time.Second):
+			t.Fatal("mim did not shut down")
+		}
+	}
+}
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// The embedded mode end to end: first start creates the cluster and seeds demo data, the CLI creates a token beside
+// the running server, an incident is declared, and after a stop and a start on the same data directory everything is
+// still there.
+func TestServeEmbeddedSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a PostgreSQL cluster")
+	}
+	dir, err := os.MkdirTemp("", "mim-serve-test-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755)) // PostgreSQL runs as another user when the tests run as root
+	env := map[string]string{"MIM_DATA_DIR": filepath.Join(dir, "data"), "MIM_ADDR": freeAddr(t), "MIM_LOG_LEVEL": "warn"}
+	base := "http://" + env["MIM_ADDR"]
+
+	stop := serveInBackground(t, env)
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"token", "create", "--user", "admin@example.com"}, getenv(env),
+		nil, &out, io.Discard))
+	token := strings.TrimSpace(out.String())
+	require.True(t, strings.HasPrefix(token, "mim_"), token)
+
+	call := func(method, path, body string) (int, map[string]any) {
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	status, comps := call("GET", "/api/v1/components", "")
+	require.Equal(t, 200, status)
+	require.Len(t, comps["components"], 15, "demo data: five services in three regions")
+	status, inc := call("POST", "/api/v1/incidents", `{"title":"Restart me","severity":"critical","urgency":"immediate",
+		"components":["control-plane-eu"],"scope":{"regions":["eu"]},"business_impact":["security_enforcement"]}`)
+	require.Equal(t, 201, status, fmt.Sprint(inc))
+	key := inc["key"].(string)
+	stop()
+
+	stop = serveInBackground(t, env)
+	defer stop()
+	status, again := call("GET", "/api/v1/incidents/"+key, "")
+	require.Equal(t, 200, status)
+	require.Equal(t, "Restart me", again["title"])
+	require.Equal(t, inc["version"], again["version"])
+	status, comps = call("GET", "/api/v1/components", "")
+	require.Equal(t, 200, status)
+	require.Len(t, comps["components"], 15, "demo data is seeded once")
+
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"migrate", "version"}, getenv(env), nil, &out, io.Discard))
+	require.Contains(t, out.String(), "schema version 1")
+}
+
+func TestUnknownCommandAndBadConfigurationFailClearly(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	require.ErrorContains(t, run(context.Background(), []string{"frobnicate"}, getenv(nil), nil, io.Discard, &stderr), "unknown command")
+	require.ErrorContains(t, run(context.Background(), []string{"serve", "--timezone", "Mars/Olympus"}, getenv(nil), nil, io.Discard, &stderr), "IANA")
+	require.ErrorContains(t, run(context.Background(), []string{"serve"}, getenv(map[string]string{"MIM_ADDR": "nonsense"}), nil, io.Discard, &stderr), "host:port")
+}
