@@ -25,14 +25,14 @@ func TestMain(m *testing.M) { postgrestest.Main(m) }
 
 // env is one test's running mim on its own database, with a cast of users and their tokens.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	app    *app.App
 	srv    *httptest.Server
 	tokens map[string]string // by role name: admin, ic, comms, tech, sponsor, responder, viewer
 	emails map[string]string
 }
 
-func setup(t *testing.T) *env {
+func setup(t testing.TB) *env {
 	t.Helper()
 	url := postgrestest.NewDatabase(t)
 	ctx := context.Background()
@@ -68,7 +68,7 @@ type response struct {
 	body   []byte
 }
 
-func (r response) json(t *testing.T) map[string]any {
+func (r response) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(r.body, &m), string(r.body))

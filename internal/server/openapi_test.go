@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -15,8 +16,13 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/mimhq/mim/docs"
+	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
+	"github.com/mimhq/mim/internal/classify"
+	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/workflow"
 )
 
 // TestOpenAPIDocumentsEveryRoute proves docs/openapi.yaml and the router agree: every registered (method, path) is
@@ -52,8 +58,96 @@ func TestOpenAPIDocumentsEveryRoute(t *testing.T) {
 	}
 	slices.Sort(undocumented)
 	slices.Sort(unregistered)
-	require.Empty(t, undocumented, "routes registered in internal/server/routes.go or internal/api/api.go but missing from docs/openapi.yaml")
-	require.Empty(t, unregistered, "routes in docs/openapi.yaml that the router does not register")
+	var mismatches []string
+	for _, r := range undocumented {
+		mismatches = append(mismatches, "registered but not in docs/openapi.yaml: "+r)
+	}
+	for _, r := range unregistered {
+		mismatches = append(mismatches, "in docs/openapi.yaml but not registered: "+r)
+	}
+	require.Empty(t, mismatches, "docs/openapi.yaml and the router (internal/server/routes.go, internal/api/api.go) disagree")
+}
+
+// TestOpenAPISchemasMatchTypes proves the documented schemas have exactly the JSON fields of the Go types the API
+// encodes, so a field added to (or renamed in) a type cannot go undocumented.
+func TestOpenAPISchemasMatchTypes(t *testing.T) {
+	t.Parallel()
+	schemas := asMap(t, nil, asMap(t, nil, parseOpenAPI(t)["components"])["schemas"])
+	cases := []struct {
+		schema string
+		typ    any
+		// extra are fields the handler adds around the type (api.incidentJSON around workflow.Incident).
+		extra []string
+	}{
+		{"Incident", workflow.Incident{}, []string{"severity", "urgency", "priority", "public_status", "workflow",
+			"version", "created_at", "updated_at", "folded", "created"}},
+		{"Roles", workflow.Roles{}, nil},
+		{"RoleHolder", workflow.RoleHolder{}, nil},
+		{"Bridge", workflow.Bridge{}, nil},
+		{"Action", workflow.Action{}, nil},
+		{"Update", workflow.Update{}, nil},
+		{"Restoration", workflow.Restoration{}, nil},
+		{"Verification", workflow.Verification{}, nil},
+		{"Ticket", workflow.Ticket{}, nil},
+		{"TicketLog", workflow.TicketLog{}, nil},
+		{"Escalation", workflow.Escalation{}, nil},
+		{"Criteria", domain.Criteria{}, nil},
+		{"Scope", domain.Scope{}, nil},
+		{"Classification", domain.Classification{}, nil},
+		{"CriterionResult", domain.CriterionResult{}, nil},
+		{"Override", domain.Override{}, nil},
+		{"Person", domain.Person{}, nil},
+		{"Guard", domain.Guard{}, nil},
+		{"FieldError", domain.FieldError{}, nil},
+		{"Component", domain.Component{}, nil},
+		{"User", domain.User{}, nil},
+		{"Problem", api.Problem{}, nil},
+		{"Token", account.Token{}, nil},
+		{"ClassificationPolicy", classify.Policy{}, nil},
+		{"TimelineEntry", incident.TimelineEntry{}, nil},
+	}
+	var problems []string
+	for _, c := range cases {
+		schema, ok := schemas[c.schema].(map[string]any)
+		if !ok {
+			problems = append(problems, "no schema "+c.schema)
+			continue
+		}
+		props, _ := schema["properties"].(map[string]any)
+		want := append(jsonFields(reflect.TypeOf(c.typ)), c.extra...)
+		for _, f := range want {
+			if _, ok := props[f]; !ok {
+				problems = append(problems, fmt.Sprintf("%s: field %q of %T is not documented", c.schema, f, c.typ))
+			}
+		}
+		for p := range props {
+			if !slices.Contains(want, p) {
+				problems = append(problems, fmt.Sprintf("%s: property %q is not a field of %T", c.schema, p, c.typ))
+			}
+		}
+	}
+	slices.Sort(problems)
+	require.Empty(t, problems)
+}
+
+// jsonFields lists the JSON member names encoding/json gives a struct type, embedded structs flattened.
+func jsonFields(t reflect.Type) []string {
+	var out []string
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		name, _, _ := strings.Cut(tag, ",")
+		switch {
+		case name == "-":
+		case f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct:
+			out = append(out, jsonFields(f.Type)...)
+		case !f.IsExported():
+		case name == "":
+			out = append(out, f.Name)
+		default:
+			out = append(out, name)
+		}
+	}
+	return out
 }
 
 // TestOpenAPIDocumentIsValid checks the document's structure: it parses, declares OpenAPI 3.1, every $ref points at
