@@ -38,7 +38,6 @@ func (a *API) createComponent(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	w.Header().Set("Location", "/api/v1/components/"+c.Slug)
 	writeJSON(w, http.StatusCreated, c)
 }
 

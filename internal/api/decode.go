@@ -42,6 +42,19 @@ func decode(w http.ResponseWriter, r *http.Request, dst any) error {
 	return decodeBytes(body, dst)
 }
 
+// decodeOptional is decode for a body that may be left out: an empty body leaves dst as it is.
+func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		return errTooLarge
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return decode(w, r, dst)
+}
+
 // decodeBytes is decode's parser, separate so it can be fuzzed.
 func decodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {

@@ -52,8 +52,13 @@ func (a *API) idempotent(next http.Handler) http.Handler {
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
-		if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
 			WriteError(w, r, a.Logger, errTooLarge)
+			return
+		} else if err != nil {
+			WriteError(w, r, a.Logger, &domain.Error{Kind: domain.ErrBadRequest, Code: "invalid_body",
+				Message: "could not read the request body"})
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))

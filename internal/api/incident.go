@@ -176,9 +176,6 @@ func (a *API) execute(w http.ResponseWriter, r *http.Request, status int, cmd wo
 	}
 	body := presentIncident(rec)
 	body.Created = createdBy(cmd, rec.State)
-	if body.Created != nil {
-		w.Header().Set("Location", "/api/v1/incidents/"+rec.State.Key+"/"+body.Created.Type+"s/"+body.Created.ID)
-	}
 	writeIncident(w, status, rec, body)
 }
 
@@ -376,12 +373,10 @@ type approveRequest struct {
 }
 
 func (a *API) approveUpdate(w http.ResponseWriter, r *http.Request) {
-	req := approveRequest{}
-	if r.ContentLength != 0 {
-		if err := decode(w, r, &req); err != nil {
-			WriteError(w, r, a.Logger, err)
-			return
-		}
+	var req approveRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		WriteError(w, r, a.Logger, err)
+		return
 	}
 	publish := req.Publish == nil || *req.Publish
 	a.execute(w, r, http.StatusOK, workflow.ApproveUpdate{ID: chi.URLParam(r, "updateID"), Publish: publish})
@@ -443,7 +438,7 @@ type escalationRequest struct {
 }
 
 func (a *API) escalate(w http.ResponseWriter, r *http.Request) {
-	command(a, w, r, http.StatusCreated, func(req escalationRequest) (workflow.Command, error) {
+	command(a, w, r, http.StatusOK, func(req escalationRequest) (workflow.Command, error) {
 		return workflow.Escalate{Kind: req.Kind, Target: req.Target, Reason: req.Reason}, nil
 	})
 }

@@ -412,3 +412,32 @@ func TestStatusPageFollowsPublishedUpdates(t *testing.T) {
 	inc := e.do("ic", "GET", "/api/v1/incidents/"+key, nil, 200)
 	require.Equal(t, "resolved", inc["public_status"])
 }
+
+func TestOperationalAndPublicEndpointsAnswer(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	r := e.request("", "GET", "/healthz", nil, nil)
+	require.Equal(t, 200, r.status)
+	r = e.request("", "GET", "/readyz", nil, nil)
+	require.Equal(t, 200, r.status)
+	require.Equal(t, "ready\n", string(r.body))
+	r = e.request("", "HEAD", "/", nil, nil)
+	require.Equal(t, 200, r.status)
+	require.Contains(t, r.header.Get("Content-Security-Policy"), "script-src 'self'")
+	r = e.request("", "GET", "/static/status.css", nil, nil)
+	require.Equal(t, 200, r.status)
+	require.Contains(t, r.header.Get("Content-Type"), "text/css")
+	r = e.request("", "GET", "/openapi.yaml", nil, nil)
+	require.Equal(t, 200, r.status)
+	require.Contains(t, string(r.body), "openapi: 3.1")
+	r = e.request("", "GET", "/api/v2/summary.json", nil, nil)
+	require.Equal(t, "*", r.header.Get("Access-Control-Allow-Origin"))
+	require.NotEmpty(t, r.header.Get("X-Request-Id"))
+
+	// Not ready while the schema is behind, and the answer says nothing of why.
+	_, err := e.app.DB.Pool.Exec(context.Background(), `UPDATE schema_migrations SET dirty = true`)
+	require.NoError(t, err)
+	r = e.request("", "GET", "/readyz", nil, nil)
+	require.Equal(t, 503, r.status)
+	require.Equal(t, "not ready\n", string(r.body))
+}

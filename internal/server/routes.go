@@ -32,7 +32,7 @@ type Deps struct {
 // New returns mim's whole HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, recoverer(d.Logger), requestLog(d.Logger))
+	r.Use(middleware.RequestID, recoverer(d.Logger), requestLog(d.Logger), middleware.GetHead)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -42,7 +42,8 @@ func New(d Deps) http.Handler {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
 		if err := d.Ready(ctx); err != nil {
-			writePlain(w, http.StatusServiceUnavailable, "not ready: "+err.Error())
+			d.Logger.WarnContext(ctx, "not ready", "err", err)
+			writePlain(w, http.StatusServiceUnavailable, "not ready")
 			return
 		}
 		writePlain(w, http.StatusOK, "ready")
