@@ -3,7 +3,8 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN     := bin/mim
-MIM_URL ?= http://127.0.0.1:8080
+MIM_ADDR ?= 127.0.0.1:8080
+MIM_URL ?= http://$(MIM_ADDR)
 
 .PHONY: run build test generate check-generated lint fmt drill bench fuzz docker clean
 
@@ -51,7 +52,7 @@ fuzz:
 
 ## docker: build the container image
 docker:
-	docker build -t mim:$(VERSION) .
+	docker build --build-arg VERSION=$(VERSION) -t mim:$(VERSION) .
 
 clean:
 	rm -rf bin

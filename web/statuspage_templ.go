@@ -247,7 +247,7 @@ func StatusPageView(p StatusPage) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = statusLayout(p.Name+" status").Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = statusLayout(p.Name).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

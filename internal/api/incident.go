@@ -57,6 +57,9 @@ func (a *API) declare(w http.ResponseWriter, r *http.Request) {
 		DetectedAt: parseTime(&v, "detected_at", req.DetectedAt), ImpactStartedAt: parseTime(&v, "impact_started_at", req.ImpactStartedAt),
 		Source: req.Source, DedupKey: req.DedupKey,
 	}
+	// Check everything at once, so one answer names every bad field.
+	v.Check(strings.TrimSpace(req.Title) != "", "title", "is required")
+	workflow.ValidateCriteria(&v, in.Criteria)
 	if err := v.Err(); err != nil {
 		WriteError(w, r, a.Logger, err)
 		return

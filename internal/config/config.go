@@ -2,6 +2,7 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,6 +13,9 @@ import (
 	"strings"
 	"time"
 )
+
+// ErrHelp is returned when the flags asked for help, which has been printed.
+var ErrHelp = errors.New("help requested")
 
 // Config is the configuration every mim command shares.
 type Config struct {
@@ -69,6 +73,9 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return c, nil, ErrHelp
+		}
 		return c, nil, err
 	}
 	var errs []string

@@ -297,7 +297,7 @@ func (d *drill) run(ctx context.Context) error {
 func (d *drill) setup(ctx context.Context) error {
 	me, err := d.call(ctx, d.admin, "GET", "/api/v1/me", nil, 200)
 	if err != nil {
-		return fmt.Errorf("the drill needs an admin token (MIM_TOKEN or --token): %w", err)
+		return fmt.Errorf("the drill needs an admin token of the mim at %s (MIM_TOKEN or --token; MIM_URL or --url): %w", d.BaseURL, err)
 	}
 	if str(me, "role") != "admin" {
 		return fmt.Errorf("the drill needs an admin token; this one acts as %s", str(me, "role"))

@@ -237,7 +237,13 @@ func (c *Cluster) open(ctx context.Context, opts Options) error {
 		if err := c.adopt(ctx); err != nil {
 			return err
 		}
-		c.logger.Info("using the PostgreSQL server already running", "socket_dir", c.socketDir)
+		// A server whose owner is gone (a mim killed with -9) is taken over, so it stops with this process.
+		if !ownerAlive(c.ownerPath()) {
+			c.started = true
+			c.logger.Info("took over the PostgreSQL server left running by a process that is gone", "socket_dir", c.socketDir)
+		} else {
+			c.logger.Info("using the PostgreSQL server already running", "socket_dir", c.socketDir)
+		}
 	} else {
 		begin := time.Now()
 		if err := c.start(ctx, opts.Settings); err != nil {
@@ -245,6 +251,11 @@ func (c *Cluster) open(ctx context.Context, opts Options) error {
 		}
 		c.started = true
 		c.logger.Info("started PostgreSQL", "socket_dir", c.socketDir, "took", time.Since(begin).Round(time.Millisecond))
+	}
+	if c.started {
+		if err := os.WriteFile(c.ownerPath(), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
+			return fmt.Errorf("pgembed: record owner: %w", err)
+		}
 	}
 
 	if err := c.ensureDatabase(ctx); err != nil {
@@ -314,7 +325,27 @@ func (c *Cluster) stop(ctx context.Context) error {
 }
 
 func (c *Cluster) lockPath() string { return filepath.Join(c.dataDir, "postgres.lock") }
-func (c *Cluster) logPath() string  { return filepath.Join(c.dataDir, "postgres.log") }
+
+// ownerPath holds the pid of the process that will stop the server.
+func (c *Cluster) ownerPath() string { return filepath.Join(c.dataDir, "postgres.owner") }
+
+// ownerAlive reports whether the process recorded as the server's owner still runs.
+func ownerAlive(path string) bool {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(raw)))
+	if err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
+}
+func (c *Cluster) logPath() string { return filepath.Join(c.dataDir, "postgres.log") }
 
 // serverCredential returns the identity to run PostgreSQL as: the postgres user when this process
 // is root, since initdb and postgres refuse root, and nil, meaning this process's own, otherwise.

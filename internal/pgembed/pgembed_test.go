@@ -3,6 +3,7 @@ package pgembed
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -231,4 +232,23 @@ func TestOpenExplainsUnreachableDataDirWhenRoot(t *testing.T) {
 	require.Contains(t, err.Error(), locked)
 	require.Contains(t, err.Error(), "MIM_DATA_DIR")
 	require.Contains(t, err.Error(), "MIM_DATABASE_URL")
+}
+
+// A server left running by a process that is gone (a mim killed with -9) is taken over: it stops with the next owner.
+func TestOpenTakesOverServerWhoseOwnerIsGone(t *testing.T) {
+	t.Parallel()
+	dataDir := newDataDir(t)
+	first, err := OpenWithOptions(t.Context(), dataDir, nil, Options{NoSync: true, Settings: fastSettings})
+	require.NoError(t, err)
+	require.True(t, first.started)
+
+	gone := exec.Command("true")
+	require.NoError(t, gone.Run())
+	require.NoError(t, os.WriteFile(first.ownerPath(), []byte(strconv.Itoa(gone.Process.Pid)), 0o600))
+
+	second, err := Open(t.Context(), dataDir, nil)
+	require.NoError(t, err)
+	require.True(t, second.started, "the orphaned server is taken over")
+	require.NoError(t, second.Close(t.Context()))
+	require.False(t, isRunning(t, second))
 }
