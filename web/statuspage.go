@@ -1,6 +1,9 @@
 package web
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // StatusPage is the public status page, shaped like the screen: banner, active incidents, components, recently
 // resolved incidents.
@@ -10,8 +13,12 @@ type StatusPage struct {
 	Banner StatusBanner
 	// Active are the unresolved incidents, newest first.
 	Active []StatusIncident
+	// InProgress are the maintenances whose window is open, soonest first.
+	InProgress []StatusMaintenance
 	// Groups are the components in display order. A group with no Name holds components that belong to no group.
 	Groups []StatusGroup
+	// Upcoming are the maintenances whose next window is still to come, soonest first.
+	Upcoming []StatusMaintenance
 	// Resolved are the recently resolved incidents, most recently resolved first.
 	Resolved []StatusIncident
 	// UpdatedAt is when anything on the page last changed.
@@ -73,6 +80,24 @@ type StatusUpdate struct {
 	Published StatusTime
 }
 
+// StatusMaintenance is a scheduled maintenance with the window that concerns the reader: the one in progress, or
+// the next.
+type StatusMaintenance struct {
+	ID   string
+	Name string
+	// Status is scheduled, in_progress or completed, in words.
+	Status StatusBadge
+	// Body is the maintenance's Markdown rendered to HTML and sanitised.
+	Body SanitizedHTML
+	// Starts and Ends bound the window, in the page's zone with the zone named.
+	Starts StatusTime
+	Ends   StatusTime
+	// Recurrence says how a recurring maintenance repeats, in its own zone with the zone named; empty for a one-off.
+	Recurrence string
+	// Components are the names of the components the work covers.
+	Components []string
+}
+
 // StatusTime is an instant as the page shows it.
 type StatusTime struct {
 	// Datetime is the machine-readable instant (RFC 3339), for the datetime attribute.
@@ -96,8 +121,10 @@ func statusIcon(code string) string {
 		return "◐"
 	case "critical", "major_outage":
 		return "✕"
-	case "maintenance", "under_maintenance":
+	case "maintenance", "under_maintenance", "scheduled", "in_progress":
 		return "⚙\uFE0E"
+	case "completed":
+		return "✓"
 	}
 	return "•"
 }
@@ -109,3 +136,6 @@ func updateCount(n int) string {
 	}
 	return strconv.Itoa(n) + " updates"
 }
+
+// joinNames lists names for a reader: "API, Checkout".
+func joinNames(names []string) string { return strings.Join(names, ", ") }

@@ -35,6 +35,8 @@ Usage:
   mim token create --user E [--name N] [--scopes read,write,admin]
                                  print a new API token, once
   mim drill [--url U] [--token T] run a complete major incident through the REST API of a running mim
+  mim import statuspage FILE...  import components and incident history from Statuspage v2 JSON exports
+                                 (summary.json, incidents.json, components.json); importing again adds nothing
   mim version                    print the version
 
 Every command reads the same configuration (flags or MIM_* environment); run 'mim serve -h' to list it.
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return tokenCmd(ctx, rest, getenv, stdout, stderr)
 	case "drill":
 		return drillCmd(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return importCmd(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mim", version)
 		return nil

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/mimhq/mim/internal/postgres"
 )
 
 // lockedBuffer is an io.Writer safe to read while the server writes to it.
@@ -131,7 +133,9 @@ func TestServeEmbeddedSurvivesRestart(t *testing.T) {
 
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"migrate", "version"}, getenv(env), nil, &out, io.Discard))
-	require.Contains(t, out.String(), "schema version 1")
+	latest, err := postgres.LatestMigration()
+	require.NoError(t, err)
+	require.Contains(t, out.String(), fmt.Sprintf("schema version %d (latest %d)", latest, latest))
 }
 
 func TestUnknownCommandAndBadConfigurationFailClearly(t *testing.T) {

@@ -39,6 +39,7 @@ type Token struct {
 	Name       string     `json:"name"`
 	Prefix     string     `json:"prefix"`
 	Scopes     []string   `json:"scopes"`
+	CreatedBy  string     `json:"created_by,omitempty"`
 	CreatedAt  time.Time  `json:"created_at"`
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
@@ -120,18 +121,41 @@ func DefaultScopes(r domain.OrgRole) []string {
 	return []string{ScopeRead}
 }
 
-// CreateToken makes a token for the user named by id or email. The token is returned once and stored only hashed.
+// CreateToken makes a token for the user named by id or email, from the CLI (which may grant all the user's role
+// allows). The token is returned once and stored only hashed.
 func (s *Service) CreateToken(ctx context.Context, userRef, name string, scopes []string) (string, Token, error) {
+	return s.createToken(ctx, nil, userRef, name, scopes)
+}
+
+// CreateTokenAs makes a token on behalf of an authenticated actor: for themselves, or (an admin) for another user. A
+// token never carries more than its maker's own effective role allows, nor more than its user's role.
+func (s *Service) CreateTokenAs(ctx context.Context, by domain.Actor, userRef, name string, scopes []string) (string, Token, error) {
+	return s.createToken(ctx, &by, userRef, name, scopes)
+}
+
+func (s *Service) createToken(ctx context.Context, by *domain.Actor, userRef, name string, scopes []string) (string, Token, error) {
 	u, err := s.store.User(ctx, userRef)
 	if err != nil {
 		return "", Token{}, err
 	}
+	allowed := DefaultScopes(u.Role)
+	if by != nil {
+		if u.ID != by.UserID && by.OrgRole != domain.OrgAdmin {
+			return "", Token{}, &domain.Error{Kind: domain.ErrForbidden, Code: "forbidden",
+				Message: "only an admin makes tokens for other users"}
+		}
+		mine := DefaultScopes(by.OrgRole)
+		allowed = slices.DeleteFunc(slices.Clone(allowed), func(sc string) bool { return !slices.Contains(mine, sc) })
+	}
 	if len(scopes) == 0 {
-		scopes = DefaultScopes(u.Role)
+		scopes = allowed
 	}
 	var v domain.Validator
 	for _, sc := range scopes {
 		v.Check(slices.Contains(AllScopes, sc), "scopes", "unknown scope "+sc, AllScopes...)
+		if slices.Contains(AllScopes, sc) {
+			v.Check(slices.Contains(allowed, sc), "scopes", "scope "+sc+" is more than this token may carry", allowed...)
+		}
 	}
 	if strings.TrimSpace(name) == "" {
 		name = "token"
@@ -146,6 +170,9 @@ func (s *Service) CreateToken(ctx context.Context, userRef, name string, scopes 
 	plain := TokenPrefix + base64.RawURLEncoding.EncodeToString(secret)
 	t := Token{ID: uuid.NewString(), UserID: u.ID, Name: strings.TrimSpace(name), Prefix: plain[:len(TokenPrefix)+6],
 		Scopes: slices.Clone(scopes), CreatedAt: time.Now().UTC()}
+	if by != nil && by.UserID != u.ID {
+		t.CreatedBy = by.UserID
+	}
 	if err := s.store.CreateToken(ctx, t, HashToken(plain)); err != nil {
 		return "", Token{}, err
 	}
@@ -178,7 +205,7 @@ func (s *Service) Authenticate(ctx context.Context, plain string, ch domain.Chan
 		return domain.Actor{}, err
 	}
 	return domain.Actor{UserID: u.ID, Name: u.Name, Email: u.Email, OrgRole: EffectiveRole(u.Role, t.Scopes),
-		Channel: ch}, nil
+		Channel: ch, TokenID: t.ID, TokenCreatedBy: t.CreatedBy}, nil
 }
 
 // EffectiveRole is the lesser of the user's role and what the token's scopes allow.

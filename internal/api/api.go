@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -34,7 +35,11 @@ type API struct {
 	Components  Components
 	Policies    Policies
 	Idempotency IdempotencyStore
-	Logger      *slog.Logger
+	// Maintenances stores scheduled maintenance.
+	Maintenances Maintenances
+	// Now is the clock maintenance phases are evaluated with; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Routes registers every /api/v1 route on r, behind bearer authentication.
@@ -52,6 +57,15 @@ func (a *API) Routes(r chi.Router) {
 	r.Post("/users", a.createUser)
 	r.Post("/tokens", a.createToken)
 	r.Delete("/tokens/{tokenID}", a.revokeToken)
+
+	r.Get("/maintenances", a.listMaintenances)
+	r.With(a.idempotent).Post("/maintenances", a.createMaintenance)
+	r.Route("/maintenances/{id}", func(r chi.Router) {
+		r.Get("/", a.getMaintenance)
+		r.Put("/", a.putMaintenance)
+		r.Delete("/", a.deleteMaintenance)
+		r.Get("/occurrences", a.maintenanceOccurrences)
+	})
 
 	r.Get("/incidents", a.listIncidents)
 	r.With(a.idempotent).Post("/incidents", a.declare)

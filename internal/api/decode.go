@@ -60,6 +60,10 @@ func decodeBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &domain.Error{Kind: domain.ErrBadRequest, Code: "invalid_json", Message: "the request body is empty; send a JSON object"}
 	}
+	// PostgreSQL text cannot hold NUL, and no field of this API has a use for it.
+	if bytes.Contains(body, []byte(`\u0000`)) {
+		return domain.Invalid(domain.FieldError{Field: "body", Message: "text must not contain NUL characters (\\u0000)"})
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
@@ -84,7 +88,7 @@ func jsonError(err error) error {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &domain.Error{Kind: domain.ErrBadRequest, Code: "invalid_json", Message: "malformed JSON: unexpected end"}
 	case errors.As(err, &typ):
-		field := typ.Field
+		field := strings.TrimPrefix(typ.Field, "criteriaInput.")
 		if field == "" {
 			return &domain.Error{Kind: domain.ErrBadRequest, Code: "invalid_json", Message: "the body must be a JSON object"}
 		}
@@ -120,6 +124,10 @@ func parseTime(v *domain.Validator, field string, s *string) *time.Time {
 	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(*s))
 	if err != nil {
 		v.Add(field, fmt.Sprintf("%q is not an RFC 3339 timestamp with an offset, e.g. 2026-03-10T19:00:00Z", *s))
+		return nil
+	}
+	if y := t.UTC().Year(); y < 1970 || y > 9999 {
+		v.Add(field, "must be between the years 1970 and 9999")
 		return nil
 	}
 	return &t

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/mimhq/mim/internal/domain"
 )
@@ -46,9 +47,9 @@ func (a *API) idempotent(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if len(key) > 255 {
+		if len(key) > 255 || strings.IndexFunc(key, func(c rune) bool { return c < 0x21 || c > 0x7e }) >= 0 {
 			WriteError(w, r, a.Logger, &domain.Error{Kind: domain.ErrBadRequest, Code: "invalid_idempotency_key",
-				Message: "Idempotency-Key must be at most 255 characters"})
+				Message: "Idempotency-Key must be 1–255 printable ASCII characters"})
 			return
 		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))

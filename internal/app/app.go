@@ -58,6 +58,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
 		}
 	}
+	maintenances := postgres.NewMaintenanceStore(db)
+	maintenances.OnChange = a.StatusPage.Invalidate
 	latest, err := postgres.LatestMigration()
 	if err != nil {
 		db.Close()
@@ -65,7 +67,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	a.Handler = server.New(server.Deps{
 		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
-			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db), Logger: logger},
+			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
+			Maintenances: maintenances, Logger: logger},
 		StatusPage: a.StatusPage,
 		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
 		Logger:     logger,
@@ -82,6 +85,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 
 // Close stops background work and closes the database.
 func (a *App) Close() {
+	a.StatusPage.Close()
 	a.cancel()
 	a.wg.Wait()
 	a.DB.Close()

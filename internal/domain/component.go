@@ -48,6 +48,7 @@ func ValidateComponent(c *Component) error {
 		v.Check(slugPattern.MatchString(c.Slug) && len(c.Slug) <= 100, "slug",
 			"must be 1–100 lower-case letters, digits and single dashes")
 	}
+	v.Check(c.Position >= 0 && c.Position <= 100000, "position", "must be from 0 to 100000")
 	if c.Status == "" {
 		c.Status = ComponentOperational
 	}

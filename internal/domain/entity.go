@@ -33,6 +33,9 @@ type Actor struct {
 	Email   string  `json:"email,omitempty"`
 	OrgRole OrgRole `json:"-"`
 	Channel Channel `json:"-"`
+	// TokenID is the API token the actor used; TokenCreatedBy, who made that token when it was not the actor.
+	TokenID        string `json:"token_id,omitempty"`
+	TokenCreatedBy string `json:"token_created_by,omitempty"`
 }
 
 // SystemActor is mim itself, for what happens on a timer.

@@ -67,6 +67,7 @@ func (s *Service) Declare(ctx context.Context, a domain.Actor, in DeclareInput) 
 	v.Check(strings.TrimSpace(in.Title) != "", "title", "is required")
 	v.Check(len(in.Title) <= 300, "title", "must be at most 300 characters")
 	v.Check(len(in.DedupKey) <= 200, "dedup_key", "must be at most 200 characters")
+	v.Check(len(in.Components) <= 100, "components", "at most 100 components")
 	workflow.ValidateCriteria(&v, in.Criteria)
 	if err := v.Err(); err != nil {
 		return Declared{}, err
@@ -92,16 +93,6 @@ func (s *Service) Declare(ctx context.Context, a domain.Actor, in DeclareInput) 
 
 func (s *Service) declareTx(ctx context.Context, tx Tx, a domain.Actor, in DeclareInput) (Declared, error) {
 	now := s.clock()
-	if in.DedupKey != "" {
-		rec, err := tx.LockOpenByDedupKey(ctx, in.DedupKey)
-		switch {
-		case err == nil:
-			rec, err = s.execute(ctx, tx, a, rec, workflow.FoldAlert{}, now)
-			return Declared{Record: rec, Folded: true}, err
-		case !domain.IsKind(err, domain.ErrNotFound):
-			return Declared{}, err
-		}
-	}
 	comps, err := s.components(ctx, tx, in.Components)
 	if err != nil {
 		return Declared{}, err
@@ -110,10 +101,20 @@ func (s *Service) declareTx(ctx context.Context, tx Tx, a domain.Actor, in Decla
 	if err != nil {
 		return Declared{}, err
 	}
+	classification := classify.Evaluate(policy, facts(in.Criteria, comps))
+	if in.DedupKey != "" {
+		rec, err := tx.LockOpenByDedupKey(ctx, in.DedupKey)
+		switch {
+		case err == nil:
+			return s.fold(ctx, tx, a, rec, in, classification, now)
+		case !domain.IsKind(err, domain.ErrNotFound):
+			return Declared{}, err
+		}
+	}
 	cmd := workflow.Declare{
 		ID: uuid.NewString(), Title: in.Title, Description: in.Description, Source: strings.TrimSpace(in.Source),
 		DedupKey: in.DedupKey, Components: slugs(comps), Criteria: in.Criteria,
-		Classification: classify.Evaluate(policy, facts(in.Criteria, comps)),
+		Classification: classification,
 		DetectedAt:     utcMicro(in.DetectedAt), ImpactStartedAt: utcMicro(in.ImpactStartedAt),
 	}
 	if in.DedupKey != "" {
@@ -144,6 +145,23 @@ func (s *Service) declareTx(ctx context.Context, tx Tx, a domain.Actor, in Decla
 		return Declared{}, err
 	}
 	return Declared{Record: rec}, nil
+}
+
+// fold adds a repeated alert to the open incident with its dedup key. When the repeat meets the major-incident
+// criteria and the incident is standard, the new facts promote it: a critical repeat is never lost in a counter.
+func (s *Service) fold(ctx context.Context, tx Tx, a domain.Actor, rec Record, in DeclareInput, cl domain.Classification, now time.Time) (Declared, error) {
+	rec, err := s.execute(ctx, tx, a, rec, workflow.FoldAlert{}, now)
+	if err != nil {
+		return Declared{}, err
+	}
+	if cl.EffectiveKind() == domain.KindMajor && rec.State.Kind == domain.KindStandard && rec.State.IsOpen() {
+		rec, err = s.execute(ctx, tx, a, rec, workflow.Reclassify{Criteria: in.Criteria, Classification: cl,
+			Reason: "a repeated alert met the major-incident criteria: " + cl.Reason}, now)
+		if err != nil {
+			return Declared{}, err
+		}
+	}
+	return Declared{Record: rec, Folded: true}, nil
 }
 
 // Execute applies one workflow command to the incident ref. When ifMatch is set and is not the current version, it

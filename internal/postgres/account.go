@@ -80,8 +80,12 @@ func (s *AccountStore) Users(ctx context.Context) ([]domain.User, error) {
 
 // CreateToken implements account.Store.
 func (s *AccountStore) CreateToken(ctx context.Context, t account.Token, hash []byte) error {
-	_, err := s.db.Pool.Exec(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, scopes, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, t.ID, t.UserID, t.Name, hash, t.Prefix, t.Scopes, t.CreatedAt)
+	var by *string
+	if t.CreatedBy != "" {
+		by = &t.CreatedBy
+	}
+	_, err := s.db.Pool.Exec(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, scopes, created_at, created_by)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, t.ID, t.UserID, t.Name, hash, t.Prefix, t.Scopes, t.CreatedAt, by)
 	return mapError(err)
 }
 
@@ -92,11 +96,12 @@ func (s *AccountStore) TokenByHash(ctx context.Context, hash []byte) (account.To
 	var u domain.User
 	var role string
 	err := s.db.Pool.QueryRow(ctx, `
-		SELECT t.id::text, t.user_id::text, t.name, t.prefix, t.scopes, t.created_at, t.last_used_at,
+		SELECT t.id::text, t.user_id::text, t.name, t.prefix, t.scopes, coalesce(t.created_by::text, ''), t.created_at,
+		       t.last_used_at,
 		       u.id::text, u.email, u.name, u.role, u.created_at
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL`, hash).
-		Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.Scopes, &t.CreatedAt, &t.LastUsedAt,
+		Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.Scopes, &t.CreatedBy, &t.CreatedAt, &t.LastUsedAt,
 			&u.ID, &u.Email, &u.Name, &role, &u.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return t, u, notFound("token", "")

@@ -29,18 +29,24 @@ func (s *ComponentStore) Create(ctx context.Context, c domain.Component) (domain
 				return mapError(err)
 			}
 		}
-		if _, err := tx.Exec(ctx, `
-			INSERT INTO components (id, slug, name, group_name, description, core, control_plane, status, position,
-			                        created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
-			c.ID, c.Slug, c.Name, c.Group, c.Description, c.Core, c.ControlPlane, string(c.Status), c.Position,
-			c.CreatedAt); err != nil {
-			return mapError(err)
+		if err := insertComponent(ctx, tx, c); err != nil {
+			return err
 		}
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublicChannel)
 		return mapError(err)
 	})
 	return c, err
+}
+
+// insertComponent stores a validated component with its id, position and times set.
+func insertComponent(ctx context.Context, q querier, c domain.Component) error {
+	_, err := q.Exec(ctx, `
+		INSERT INTO components (id, slug, name, group_name, description, core, control_plane, status, position,
+		                        created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		c.ID, c.Slug, c.Name, c.Group, c.Description, c.Core, c.ControlPlane, string(c.Status), c.Position,
+		c.CreatedAt, c.UpdatedAt)
+	return mapError(err)
 }
 
 // List returns every component in display order.

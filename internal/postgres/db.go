@@ -97,6 +97,11 @@ func mapError(err error) error {
 		if mk, ok := constraintErrors[pe.ConstraintName]; ok && pe.Code == "23505" {
 			return mk()
 		}
+		// Data exceptions (a value the database cannot hold) are the client's; the API validates what it can first.
+		if strings.HasPrefix(pe.Code, "22") {
+			return &domain.Error{Kind: domain.ErrInvalid, Code: "invalid_value",
+				Message: "a value in the request cannot be stored (out of range or not valid text)", Err: err}
+		}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

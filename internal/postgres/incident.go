@@ -166,8 +166,8 @@ func escapeLike(s string) string {
 func (s *IncidentStore) Timeline(ctx context.Context, incidentID string) ([]incident.TimelineEntry, error) {
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT t.seq, t.version, t.type, t.at, coalesce(t.actor_id::text, ''), t.actor_name, coalesce(u.email, ''),
-		       t.channel, t.data
-		FROM timeline_entries t LEFT JOIN users u ON u.id = t.actor_id
+		       t.channel, t.data, coalesce(t.token_id::text, ''), coalesce(k.created_by::text, '')
+		FROM timeline_entries t LEFT JOIN users u ON u.id = t.actor_id LEFT JOIN api_tokens k ON k.id = t.token_id
 		WHERE t.incident_id = $1 ORDER BY t.seq`, incidentID)
 	if err != nil {
 		return nil, mapError(err)
@@ -178,7 +178,7 @@ func (s *IncidentStore) Timeline(ctx context.Context, incidentID string) ([]inci
 		var e incident.TimelineEntry
 		var typ, ch string
 		if err := rows.Scan(&e.Seq, &e.Version, &typ, &e.At, &e.Actor.UserID, &e.Actor.Name, &e.Actor.Email,
-			&ch, &e.Data); err != nil {
+			&ch, &e.Data, &e.Actor.TokenID, &e.Actor.TokenCreatedBy); err != nil {
 			return nil, mapError(err)
 		}
 		e.Type, e.Channel, e.Actor.Channel = workflow.EventType(typ), domain.Channel(ch), domain.Channel(ch)
@@ -271,6 +271,11 @@ func (t *incidentTx) Save(ctx context.Context, r incident.Record) error {
 		s.ID, s.Title, string(s.Kind), string(s.Stage), string(s.Status), string(s.Criteria.Severity),
 		string(s.Criteria.Urgency), s.Classification.Priority, string(s.PublicStatus()), s.IsOpen(), state, r.Version,
 		r.UpdatedAt)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "incidents_open_dedup_key" {
+		return domain.Errorf(domain.ErrConflict, "dedup_key_in_use",
+			"another open incident has the dedup key %q (a recurrence of this one): resolve or conclude it first", s.DedupKey)
+	}
 	if err != nil {
 		return mapError(err)
 	}
@@ -289,14 +294,18 @@ func (t *incidentTx) Append(ctx context.Context, incidentID string, entries []in
 	}
 	for _, e := range entries {
 		seq++
-		var actorID *string
+		var actorID, tokenID *string
 		if e.Actor.UserID != "" {
 			actorID = &e.Actor.UserID
 		}
+		if e.Actor.TokenID != "" {
+			tokenID = &e.Actor.TokenID
+		}
 		if _, err := t.tx.Exec(ctx, `
-			INSERT INTO timeline_entries (incident_id, seq, version, type, at, actor_id, actor_name, channel, data)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			incidentID, seq, e.Version, string(e.Type), e.At, actorID, e.Actor.Name, string(e.Channel), e.Data); err != nil {
+			INSERT INTO timeline_entries (incident_id, seq, version, type, at, actor_id, actor_name, channel, data, token_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			incidentID, seq, e.Version, string(e.Type), e.At, actorID, e.Actor.Name, string(e.Channel), e.Data,
+			tokenID); err != nil {
 			return mapError(err)
 		}
 	}
@@ -340,8 +349,9 @@ func (t *incidentTx) RecomputeComponents(ctx context.Context, slugs []string, at
 // recomputeComponents sets each component to the worst status any open, unresolved incident published for it.
 func recomputeComponents(ctx context.Context, q querier, slugs []string, at time.Time) error {
 	// Lock the components first: two incidents publishing on one component then take turns, and the second sees the
-	// first's committed state.
-	if _, err := q.Exec(ctx, `SELECT 1 FROM (SELECT id FROM components WHERE slug = ANY($1) ORDER BY id FOR UPDATE) l`,
+	// first's committed state. NO KEY UPDATE, like the UPDATE below, does not conflict with the key-share locks that
+	// linking an incident to its components takes, so declarations and publications do not deadlock.
+	if _, err := q.Exec(ctx, `SELECT 1 FROM (SELECT id FROM components WHERE slug = ANY($1) ORDER BY id FOR NO KEY UPDATE) l`,
 		slugs); err != nil {
 		return mapError(err)
 	}

@@ -38,6 +38,15 @@ func (s *PublicSource) PublicState(ctx context.Context) (statuspage.State, error
 			Group: c.Group, Description: c.Description, Status: c.Status, Position: c.Position,
 			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
 	}
+	// Every recurring maintenance not ended long ago, and the one-offs not ended long ago: the snapshot works out
+	// which window is open when it is built.
+	st.Maintenances, err = listMaintenances(ctx, s.db.Pool, `
+		WHERE (m.frequency IS NULL AND m.ends_at > now() - $1::interval)
+		   OR (m.frequency IS NOT NULL AND (m.until_on IS NULL OR m.until_on >= (now() - $1::interval)::date))`,
+		s.RecentlyResolved.String())
+	if err != nil {
+		return st, err
+	}
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT state FROM incidents
 		WHERE public_status IS NOT NULL AND (public_status <> 'resolved' OR updated_at > now() - $1::interval)

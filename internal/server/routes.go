@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
@@ -32,7 +33,7 @@ type Deps struct {
 // New returns mim's whole HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, recoverer(d.Logger), requestLog(d.Logger), middleware.GetHead)
+	r.Use(middleware.RequestID, recoverer(d.Logger), requestLog(d.Logger), cleanRequest, middleware.GetHead)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -62,6 +63,9 @@ func New(d Deps) http.Handler {
 	r.Get("/api/v2/components.json", sp.Components)
 	r.Get("/api/v2/incidents.json", sp.Incidents)
 	r.Get("/api/v2/incidents/unresolved.json", sp.Unresolved)
+	r.Get("/api/v2/scheduled-maintenances.json", sp.Maintenances)
+	r.Get("/api/v2/scheduled-maintenances/upcoming.json", sp.UpcomingMaintenances)
+	r.Get("/api/v2/scheduled-maintenances/active.json", sp.ActiveMaintenances)
 
 	// The REST API, behind bearer tokens.
 	r.Route("/api/v1", d.API.Routes)
@@ -142,3 +146,39 @@ func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
 }
 
 func stack() []byte { return debug.Stack() }
+
+// cleanRequest refuses paths and query strings that are not valid UTF-8 or hold control characters: no route or
+// value of mim takes them, and the database could not store them.
+func cleanRequest(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ok := cleanText(r.URL.Path)
+		for k, vs := range r.URL.Query() {
+			ok = ok && cleanText(k)
+			for _, v := range vs {
+				ok = ok && cleanText(v)
+			}
+		}
+		if !ok {
+			if isAPI(r) {
+				api.WriteProblem(w, api.NewProblem(r, http.StatusBadRequest, "invalid_request",
+					"the path or query is not valid UTF-8 text or holds control characters"))
+				return
+			}
+			writePlain(w, http.StatusBadRequest, "400 bad request")
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func cleanText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -86,11 +86,11 @@ type affectedJSON struct {
 }
 
 type summaryJSON struct {
-	Page                  pageJSON        `json:"page"`
-	Components            []componentJSON `json:"components"`
-	Incidents             []incidentJSON  `json:"incidents"`
-	ScheduledMaintenances []struct{}      `json:"scheduled_maintenances"`
-	Status                statusJSON      `json:"status"`
+	Page                  pageJSON          `json:"page"`
+	Components            []componentJSON   `json:"components"`
+	Incidents             []incidentJSON    `json:"incidents"`
+	ScheduledMaintenances []maintenanceJSON `json:"scheduled_maintenances"`
+	Status                statusJSON        `json:"status"`
 }
 
 type statusDocJSON struct {
@@ -114,6 +114,7 @@ const stampLayout = "2006-01-02T15:04:05.000Z07:00"
 // apiDocs are the rendered JSON documents of one snapshot.
 type apiDocs struct {
 	summary, status, components, incidents, unresolved []byte
+	maintenances, upcoming, activeMaintenances         []byte
 }
 
 func (v *view) stamp(t time.Time) string { return t.In(v.loc).Format(stampLayout) }
@@ -305,7 +306,7 @@ func (v *view) incidentsJSON(incidents []Incident) []incidentJSON {
 	return out
 }
 
-// apiDocs renders the five JSON documents.
+// apiDocs renders the JSON documents.
 func (v *view) apiDocs() (apiDocs, error) {
 	page := v.pageJSON()
 	status := v.statusJSON()
@@ -318,6 +319,8 @@ func (v *view) apiDocs() (apiDocs, error) {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})
 
+	allMaint, upcoming, activeMaint, summaryMaint := v.maintenanceLists()
+
 	var docs apiDocs
 	var err error
 	for _, d := range []struct {
@@ -325,12 +328,15 @@ func (v *view) apiDocs() (apiDocs, error) {
 		v   any
 	}{
 		{&docs.summary, summaryJSON{
-			Page: page, Components: components, Incidents: active, ScheduledMaintenances: []struct{}{}, Status: status,
+			Page: page, Components: components, Incidents: active, ScheduledMaintenances: summaryMaint, Status: status,
 		}},
 		{&docs.status, statusDocJSON{Page: page, Status: status}},
 		{&docs.components, componentsDocJSON{Page: page, Components: components}},
 		{&docs.incidents, incidentsDocJSON{Page: page, Incidents: v.incidentsJSON(all)}},
 		{&docs.unresolved, incidentsDocJSON{Page: page, Incidents: active}},
+		{&docs.maintenances, maintenancesDocJSON{Page: page, ScheduledMaintenances: allMaint}},
+		{&docs.upcoming, maintenancesDocJSON{Page: page, ScheduledMaintenances: upcoming}},
+		{&docs.activeMaintenances, maintenancesDocJSON{Page: page, ScheduledMaintenances: activeMaint}},
 	} {
 		if *d.dst, err = json.Marshal(d.v); err != nil {
 			return apiDocs{}, err

@@ -47,6 +47,24 @@ func (s *Service) Unresolved(w http.ResponseWriter, r *http.Request) {
 	s.serve(w, r, func(snap *Snapshot) *Resource { return &snap.UnresolvedJSON })
 }
 
+// Maintenances serves /api/v2/scheduled-maintenances.json: page and the maintenances of the public state, latest
+// window first, at most 50.
+func (s *Service) Maintenances(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, func(snap *Snapshot) *Resource { return &snap.MaintenancesJSON })
+}
+
+// UpcomingMaintenances serves /api/v2/scheduled-maintenances/upcoming.json: page and the maintenances whose next
+// window is still to come (status scheduled), soonest first.
+func (s *Service) UpcomingMaintenances(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, func(snap *Snapshot) *Resource { return &snap.UpcomingMaintenancesJSON })
+}
+
+// ActiveMaintenances serves /api/v2/scheduled-maintenances/active.json: page and the maintenances whose window is
+// open (status in_progress), soonest first.
+func (s *Service) ActiveMaintenances(w http.ResponseWriter, r *http.Request) {
+	s.serve(w, r, func(snap *Snapshot) *Resource { return &snap.ActiveMaintenancesJSON })
+}
+
 // serve answers with one resource of the current snapshot: conditional on its ETag, gzip-compressed when the client
 // accepts it.
 func (s *Service) serve(w http.ResponseWriter, r *http.Request, pick func(*Snapshot) *Resource) {

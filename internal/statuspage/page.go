@@ -53,6 +53,12 @@ func (v *view) pageView() web.StatusPage {
 	for _, in := range v.resolved {
 		p.Resolved = append(p.Resolved, v.incidentView(in))
 	}
+	for _, mv := range v.inProgress {
+		p.InProgress = append(p.InProgress, v.maintenanceView(mv))
+	}
+	for _, mv := range v.upcoming {
+		p.Upcoming = append(p.Upcoming, v.maintenanceView(mv))
+	}
 	return p
 }
 

@@ -53,6 +53,14 @@ type Snapshot struct {
 	IncidentsJSON  Resource // /api/v2/incidents.json
 	UnresolvedJSON Resource // /api/v2/incidents/unresolved.json
 
+	MaintenancesJSON         Resource // /api/v2/scheduled-maintenances.json
+	UpcomingMaintenancesJSON Resource // /api/v2/scheduled-maintenances/upcoming.json
+	ActiveMaintenancesJSON   Resource // /api/v2/scheduled-maintenances/active.json
+
+	// NextChange is when a maintenance window next opens or closes: the snapshot is stale from then on, and the
+	// Service rebuilds it then by itself. Zero when no window is to come.
+	NextChange time.Time
+
 	// gen is the generation of invalidations the snapshot was built for.
 	gen uint64
 }
@@ -71,6 +79,8 @@ type Service struct {
 	buildTimeout time.Duration
 	// onWait, when set, is called each time a request starts waiting for a rebuild; tests use it as a signal.
 	onWait func()
+	// afterFunc schedules the rebuild at a snapshot's NextChange; tests replace it.
+	afterFunc func(d time.Duration, f func()) stopper
 
 	cur atomic.Pointer[Snapshot]
 	// gen counts invalidations. A snapshot whose gen is behind it is stale.
@@ -80,7 +90,15 @@ type Service struct {
 	flight   *rebuild  // the rebuild in progress, or nil
 	failedAt time.Time // when the last rebuild failed, if lastErr is set
 	lastErr  error     // the error of the last rebuild, nil after a success
+	wake     stopper   // the pending rebuild at the current snapshot's NextChange, or nil
+	wakeAt   time.Time // when wake fires
+	closed   bool      // set by Close: nothing more is scheduled
 }
+
+// stopper is a pending call scheduled by afterFunc.
+type stopper interface{ Stop() bool }
+
+func realAfterFunc(d time.Duration, f func()) stopper { return time.AfterFunc(d, f) }
 
 // rebuild is one rebuild in flight; done is closed when snap or err is set.
 type rebuild struct {
@@ -103,13 +121,52 @@ func New(src Source, page Page, logger *slog.Logger) *Service {
 	page.URL = strings.TrimRight(page.URL, "/")
 	return &Service{
 		src: src, page: page, log: logger,
-		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout,
+		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout, afterFunc: realAfterFunc,
 	}
 }
 
 // Invalidate marks the snapshot stale, so the next request rebuilds it. It never blocks: call it after each publish
 // and on every change notification.
 func (s *Service) Invalidate() { s.gen.Add(1) }
+
+// Close cancels the rebuild scheduled for the next maintenance boundary; the Service still answers requests.
+func (s *Service) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	if s.wake != nil {
+		s.wake.Stop()
+		s.wake = nil
+	}
+}
+
+// scheduleLocked arranges for the snapshot to be invalidated and rebuilt at next, when a maintenance window opens
+// or closes, so the page flips on time without a request having to come first and without polling the database:
+// one pending timer, replaced whenever a rebuild finds a different next change. s.mu must be held.
+func (s *Service) scheduleLocked(next time.Time) {
+	if s.closed || (s.wake != nil && next.Equal(s.wakeAt)) {
+		return
+	}
+	if s.wake != nil {
+		s.wake.Stop()
+		s.wake = nil
+	}
+	if next.IsZero() {
+		return
+	}
+	s.wakeAt = next
+	s.wake = s.afterFunc(max(next.Sub(s.now()), 0), func() {
+		s.Invalidate()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if next.Equal(s.wakeAt) {
+			s.wake = nil
+		}
+		if !s.closed && s.flight == nil {
+			s.startLocked()
+		}
+	})
+}
 
 // Refresh rebuilds the snapshot from the Source now and waits for it. It returns the rebuild's error; the previous
 // snapshot, if any, stays in service then. It is not subject to the retry interval.
@@ -188,6 +245,11 @@ func (s *Service) await(ctx context.Context, f *rebuild, prev *Snapshot) (*Snaps
 		}
 	}
 	if prev != nil {
+		// The rebuild failed or is slow: serve the newest snapshot there is, which a failed rebuild may have
+		// rendered again for a maintenance window that opened or closed.
+		if cur := s.cur.Load(); cur != nil {
+			return cur, nil
+		}
 		return prev, nil
 	}
 	return nil, f.err
@@ -206,13 +268,27 @@ func (s *Service) run(f *rebuild) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.buildTimeout)
 	defer cancel()
 	snap, err := s.build(ctx, f.gen)
+	// A maintenance window opens or closes on time even when the Source cannot be read: the last good state is
+	// rendered again at the new time. It keeps that state's generation, so it stays stale and the Source is still
+	// retried, at most once per retryInterval.
+	var rerendered *Snapshot
+	if prev := s.cur.Load(); err != nil && prev != nil && !prev.NextChange.IsZero() && !s.now().Before(prev.NextChange) {
+		if re, rerr := s.render(ctx, prev.State, prev.gen); rerr == nil {
+			rerendered = re
+		}
+	}
 
 	s.mu.Lock()
 	if err != nil {
 		s.failedAt, s.lastErr = s.now(), err
+		if rerendered != nil {
+			s.cur.Store(rerendered)
+			s.scheduleLocked(rerendered.NextChange)
+		}
 	} else {
 		s.cur.Store(snap)
 		s.lastErr = nil
+		s.scheduleLocked(snap.NextChange)
 	}
 	f.snap, f.err = snap, err
 	s.flight = nil
@@ -240,6 +316,16 @@ func (s *Service) build(ctx context.Context, gen uint64) (snap *Snapshot, err er
 	if err != nil {
 		return nil, fmt.Errorf("load public state: %w", err)
 	}
+	return s.render(ctx, state, gen)
+}
+
+// render renders every resource of a state as it stands now.
+func (s *Service) render(ctx context.Context, state State, gen uint64) (snap *Snapshot, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			snap, err = nil, fmt.Errorf("render status snapshot: panic: %v", r)
+		}
+	}()
 	builtAt := s.now()
 	v := newView(s.page, state, builtAt)
 	docs, err := v.apiDocs()
@@ -260,7 +346,13 @@ func (s *Service) build(ctx context.Context, gen uint64) (snap *Snapshot, err er
 		ComponentsJSON: newResource(contentTypeJSON, docs.components),
 		IncidentsJSON:  newResource(contentTypeJSON, docs.incidents),
 		UnresolvedJSON: newResource(contentTypeJSON, docs.unresolved),
-		gen:            gen,
+
+		MaintenancesJSON:         newResource(contentTypeJSON, docs.maintenances),
+		UpcomingMaintenancesJSON: newResource(contentTypeJSON, docs.upcoming),
+		ActiveMaintenancesJSON:   newResource(contentTypeJSON, docs.activeMaintenances),
+		NextChange:               v.nextChange,
+
+		gen: gen,
 	}, nil
 }
 

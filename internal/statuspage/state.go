@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/maintenance"
 )
 
 // State is the public state of the page: only what customers may see.
@@ -15,6 +16,10 @@ type State struct {
 	Components []Component
 	// Incidents are those with at least one published update: every unresolved one, and those resolved recently.
 	Incidents []Incident
+	// Maintenances are the scheduled maintenances still to be shown: every recurring one, and the one-offs that are
+	// upcoming, in progress or ended recently. Their windows are computed when a snapshot is built, so a component
+	// shows under_maintenance during a window without anything being stored when the window opens or closes.
+	Maintenances []maintenance.Maintenance
 }
 
 // Component is a component as customers see it.

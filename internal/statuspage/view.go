@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/maintenance"
 )
 
 // view is the public state sorted and indexed once, shared by the JSON and the HTML renderings of a snapshot.
@@ -20,7 +21,12 @@ type view struct {
 	bySlug map[string]Component
 	// active are the unresolved incidents, newest first; resolved the others, most recently resolved first.
 	active, resolved []Incident
-	updatedAt        time.Time
+	// maintenances are every maintenance with a window, as it stands at the build; inProgress and upcoming are those
+	// in progress and those to come, soonest window first.
+	maintenances, inProgress, upcoming []maintView
+	// nextChange is when a maintenance window next opens or closes, and the view goes stale; zero for never.
+	nextChange time.Time
+	updatedAt  time.Time
 }
 
 // entry is one line of the top-level component list: a component, or a group with its members.
@@ -35,9 +41,30 @@ func newView(page Page, state State, builtAt time.Time) *view {
 	if v.loc == nil {
 		v.loc = time.UTC
 	}
-	v.status = Overall(state.Components, state.Incidents)
+	// Maintenance is applied here, at build time, to what the components store: nothing is written when a window
+	// opens or closes, and the snapshot is rebuilt at nextChange.
+	components := effectiveComponents(state.Components, state.Maintenances, builtAt)
+	v.status = Overall(components, state.Incidents)
+	v.nextChange = nextChange(state.Maintenances, builtAt)
+	v.maintenances = maintenanceViews(state.Maintenances, builtAt)
+	for _, mv := range v.maintenances {
+		v.updatedAt = later(v.updatedAt, mv.m.UpdatedAt)
+		if at, ok := maintenance.LastBoundary(mv.m, builtAt); ok {
+			v.updatedAt = later(v.updatedAt, at)
+		}
+		switch mv.status {
+		case maintenance.InProgress:
+			v.inProgress = append(v.inProgress, mv)
+		case maintenance.Upcoming:
+			v.upcoming = append(v.upcoming, mv)
+		}
+	}
+	soonestFirst := func(a, b maintView) int {
+		return cmp.Or(a.window.Start.Compare(b.window.Start), cmp.Compare(a.m.ID, b.m.ID))
+	}
+	slices.SortStableFunc(v.inProgress, soonestFirst)
+	slices.SortStableFunc(v.upcoming, soonestFirst)
 
-	components := slices.Clone(state.Components)
 	slices.SortStableFunc(components, func(a, b Component) int {
 		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 	})

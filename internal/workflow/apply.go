@@ -125,6 +125,11 @@ func Apply(s Incident, e Event) (Incident, error) {
 				n.Restorations[i].Reverted = true
 			}
 			n.Verification = nil
+			for i := range n.Updates {
+				if n.Updates[i].State == StatePublished {
+					n.Updates[i].Superseded = true
+				}
+			}
 			for _, m := range []domain.Milestone{domain.MilestoneMitigated, domain.MilestoneRestored,
 				domain.MilestoneVerified, domain.MilestoneConcluded} {
 				delete(n.Milestones, m)

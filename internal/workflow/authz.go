@@ -28,7 +28,7 @@ func mayAct(s Incident, a domain.Actor, cmd Command) error {
 	major := s.Kind == domain.KindMajor
 	// Workflow-only commands make no sense on a standard incident.
 	switch cmd.(type) {
-	case AssignRole, RemoveRole, AcknowledgeIC, OpenBridge, CloseBridge, ApproveUpdate, PublishUpdate,
+	case AssignRole, RemoveRole, AcknowledgeIC, OpenBridge, CloseBridge,
 		RecordRestoration, RecordVerification, MoveStage, Escalate:
 		if !major {
 			return domain.Errorf(domain.ErrConflict, "not_major",

@@ -77,11 +77,12 @@ func Guards(s Incident) []domain.Guard {
 			msg += " (not yet: " + strings.Join(notBack, ", ") + ")"
 		}
 		latest := s.LatestPublished()
+		final := latest != nil && latest.Status == domain.UpdateResolved && !latest.Superseded
 		return []domain.Guard{
 			g(GuardServiceVerified, s.Verification != nil, "service is verified operational (who verified, and how)"),
 			g(GuardComponentsOperational, len(notBack) == 0, "%s", msg),
-			g(GuardResolvedUpdatePublished, latest != nil && latest.Status == domain.UpdateResolved,
-				"a final public update with status resolved is published"),
+			g(GuardResolvedUpdatePublished, final,
+				"a final public update with status resolved is published (after any move back to Diagnosis & Action)"),
 		}
 	}
 	return nil

@@ -50,8 +50,12 @@ func Handle(s Incident, a domain.Actor, cmd Command, now time.Time) ([]Event, er
 		var v domain.Validator
 		domain.OneOf(&v, "kind", c.Kind, domain.ActionKinds)
 		required(&v, "description", c.Description)
+		limit(&v, "description", c.Description, maxText)
 		if err := v.Err(); err != nil {
 			return nil, err
+		}
+		if len(s.Actions) >= maxActions {
+			return nil, tooMany("actions", maxActions)
 		}
 		return []Event{ev(EventActionLogged, now, &ActionLogged{ID: c.ID, Kind: c.Kind,
 			Description: strings.TrimSpace(c.Description), By: a.Name})}, nil
@@ -73,6 +77,8 @@ func Handle(s Incident, a domain.Actor, cmd Command, now time.Time) ([]Event, er
 		var v domain.Validator
 		domain.OneOf(&v, "kind", c.Kind, domain.RestorationKinds)
 		required(&v, "description", c.Description)
+		limit(&v, "description", c.Description, maxText)
+		v.Check(len(s.Restorations) < maxActions, "kind", "too many restorations recorded")
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -89,6 +95,9 @@ func Handle(s Incident, a domain.Actor, cmd Command, now time.Time) ([]Event, er
 		domain.OneOf(&v, "kind", c.Kind, domain.EscalationKinds)
 		required(&v, "target", c.Target)
 		required(&v, "reason", c.Reason)
+		limit(&v, "target", c.Target, maxShort)
+		limit(&v, "reason", c.Reason, maxReason)
+		v.Check(len(s.Escalations) < maxActions, "kind", "too many escalations recorded")
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -107,6 +116,11 @@ func Handle(s Incident, a domain.Actor, cmd Command, now time.Time) ([]Event, er
 func declare(c Declare, now time.Time) ([]Event, error) {
 	var v domain.Validator
 	required(&v, "title", c.Title)
+	limit(&v, "title", c.Title, 300)
+	limit(&v, "description", c.Description, maxText)
+	limit(&v, "source", c.Source, maxShort)
+	limit(&v, "dedup_key", c.DedupKey, maxShort)
+	v.Check(len(c.Components) <= maxList, "components", fmt.Sprintf("at most %d components", maxList))
 	ValidateCriteria(&v, c.Criteria)
 	detected := now
 	if c.DetectedAt != nil {
@@ -136,6 +150,11 @@ func ValidateCriteria(v *domain.Validator, c domain.Criteria) {
 	domain.OneOf(v, "severity", c.Severity, domain.Severities)
 	domain.OneOf(v, "urgency", c.Urgency, domain.Urgencies)
 	v.Check(c.Scope.CustomersAffected >= 0, "scope.customers_affected", "must not be negative")
+	v.Check(len(c.Scope.Regions) <= maxList, "scope.regions", fmt.Sprintf("at most %d regions", maxList))
+	for i, r := range c.Scope.Regions {
+		limit(v, fmt.Sprintf("scope.regions[%d]", i), r, 64)
+	}
+	v.Check(len(c.BusinessImpact) <= len(domain.BusinessImpacts)*2, "business_impact", "too many entries")
 	for i, b := range c.BusinessImpact {
 		domain.OneOf(v, fmt.Sprintf("business_impact[%d]", i), b, domain.BusinessImpacts)
 	}
@@ -144,7 +163,9 @@ func ValidateCriteria(v *domain.Validator, c domain.Criteria) {
 func reclassify(s Incident, a domain.Actor, c Reclassify, now time.Time) ([]Event, error) {
 	var v domain.Validator
 	ValidateCriteria(&v, c.Criteria)
+	limit(&v, "reason", c.Reason, maxReason)
 	if c.Override != nil {
+		limit(&v, "override.reason", c.Override.Reason, maxReason)
 		domain.OneOf(&v, "override.kind", c.Override.Kind, domain.Kinds)
 		required(&v, "override.reason", c.Override.Reason)
 	}
@@ -178,6 +199,7 @@ func assignRole(s Incident, a domain.Actor, c AssignRole, now time.Time) ([]Even
 		v.Check(c.Person.UserID != "", "user", "is required")
 		v.Check(c.Group == "", "group", "only technical leads may be a resolver group")
 	}
+	limit(&v, "group", c.Group, maxShort)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -201,6 +223,9 @@ func assignRole(s Incident, a domain.Actor, c AssignRole, now time.Time) ([]Even
 		list := s.Roles.TechnicalLeads
 		if c.Role == domain.RoleExecutiveSponsor {
 			list = s.Roles.ExecutiveSponsors
+		}
+		if len(list) >= maxList {
+			return nil, tooMany(string(c.Role)+"s", maxList)
 		}
 		for _, x := range list {
 			if (c.Person.UserID != "" && x.UserID == c.Person.UserID) || (h.Group != "" && x.Group == h.Group) {
@@ -237,8 +262,12 @@ func openBridge(s Incident, a domain.Actor, c OpenBridge, now time.Time) ([]Even
 	u, err := url.Parse(strings.TrimSpace(c.URL))
 	v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "", "url",
 		"must be an absolute http or https URL")
+	limit(&v, "url", c.URL, maxReason)
+	v.Check(len(c.Invitees) <= maxList, "invitees", fmt.Sprintf("at most %d invitees", maxList))
 	for i, inv := range c.Invitees {
-		v.Check(strings.Contains(inv, "@"), fmt.Sprintf("invitees[%d]", i), "must be an email address")
+		at := strings.LastIndex(inv, "@")
+		v.Check(at > 0 && at < len(inv)-1 && len(inv) <= maxEmailLen && !strings.ContainsAny(inv, " <>,;"),
+			fmt.Sprintf("invitees[%d]", i), "must be an email address")
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -255,11 +284,16 @@ func draftUpdate(s Incident, a domain.Actor, c DraftUpdate, now time.Time) ([]Ev
 	var v domain.Validator
 	domain.OneOf(&v, "status", c.Status, domain.UpdateStatuses)
 	required(&v, "body", c.Body)
+	limit(&v, "body", c.Body, 20000)
+	v.Check(len(c.Components) <= maxList, "components", fmt.Sprintf("at most %d components", maxList))
 	for slug, st := range c.Components {
 		domain.OneOf(&v, "components."+slug, st, domain.ComponentStatuses)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if len(s.Updates) >= maxUpdates {
+		return nil, tooMany("updates", maxUpdates)
 	}
 	comps := cloneMap(c.Components)
 	by := personOf(a)
@@ -284,7 +318,7 @@ func approveUpdate(s Incident, a domain.Actor, c ApproveUpdate, now time.Time) (
 		return nil, domain.Errorf(domain.ErrConflict, "update_not_draft", "update %s is already %s", c.ID, u.State)
 	}
 	evs := []Event{ev(EventUpdateApproved, now, &UpdateApproved{ID: c.ID, By: personOf(a)})}
-	if c.Publish {
+	if c.Publish || s.Kind != domain.KindMajor {
 		evs = append(evs, publish(s, a, u, now)...)
 	}
 	return evs, nil
@@ -302,6 +336,8 @@ func publish(s Incident, a domain.Actor, u *Update, now time.Time) []Event {
 func recordVerification(s Incident, a domain.Actor, c RecordVerification, now time.Time) ([]Event, error) {
 	var v domain.Validator
 	required(&v, "method", c.Method)
+	limit(&v, "method", c.Method, maxReason)
+	v.Check(len(c.Accepted) <= maxList, "accepted_components", "too many components")
 	for i, slug := range c.Accepted {
 		v.Check(slices.Contains(s.Components, slug), fmt.Sprintf("accepted_components[%d]", i),
 			fmt.Sprintf("%q is not an affected component; one of %s", slug, strings.Join(s.Components, ", ")))
@@ -321,6 +357,8 @@ func recordVerification(s Incident, a domain.Actor, c RecordVerification, now ti
 func moveStage(s Incident, c MoveStage, now time.Time) ([]Event, error) {
 	var v domain.Validator
 	domain.OneOf(&v, "to", c.To, domain.Stages)
+	limit(&v, "note", c.Note, maxReason)
+	limit(&v, "reason", c.Reason, maxReason)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -353,6 +391,7 @@ func moveStage(s Incident, c MoveStage, now time.Time) ([]Event, error) {
 func setStatus(s Incident, c SetStatus, now time.Time) ([]Event, error) {
 	var v domain.Validator
 	domain.OneOf(&v, "to", c.To, domain.StandardStatuses)
+	limit(&v, "reason", c.Reason, maxReason)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -369,6 +408,14 @@ func setStatus(s Incident, c SetStatus, now time.Time) ([]Event, error) {
 		return nil, &domain.Error{Kind: domain.ErrConflict, Code: code,
 			Message: fmt.Sprintf("cannot move %s from %s to %s", s.Key, s.Status, c.To), Allowed: domain.Strings(allowed)}
 	}
+	if c.To == domain.StatusResolved {
+		if ps := s.PublicStatus(); ps != "" && ps != domain.UpdateResolved {
+			return nil, &domain.Error{Kind: domain.ErrConflict, Code: "guards_unmet",
+				Message: fmt.Sprintf("customers were told %s is %s: publish an update with status resolved first", s.Key, ps),
+				Unmet: []domain.Guard{{Code: GuardResolvedUpdatePublished,
+					Message: "a final public update with status resolved is published"}}}
+		}
+	}
 	if c.To == domain.StatusOpen && strings.TrimSpace(c.Reason) == "" {
 		return nil, domain.Invalid(domain.FieldError{Field: "reason", Message: "is required to reopen"})
 	}
@@ -380,6 +427,9 @@ func linkTicket(s Incident, a domain.Actor, c LinkTicket, now time.Time) ([]Even
 	var v domain.Validator
 	required(&v, "system", c.System)
 	required(&v, "ref", c.Ref)
+	limit(&v, "system", c.System, maxShort)
+	limit(&v, "ref", c.Ref, maxShort)
+	limit(&v, "url", c.URL, maxReason)
 	if c.URL != "" {
 		u, err := url.Parse(c.URL)
 		v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "", "url",
@@ -387,6 +437,9 @@ func linkTicket(s Incident, a domain.Actor, c LinkTicket, now time.Time) ([]Even
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
+	}
+	if len(s.Tickets) >= maxTickets {
+		return nil, tooMany("tickets", maxTickets)
 	}
 	for _, t := range s.Tickets {
 		if strings.EqualFold(t.System, strings.TrimSpace(c.System)) && t.Ref == strings.TrimSpace(c.Ref) {
@@ -443,6 +496,28 @@ func validKind(k domain.BridgeKind) error {
 
 func required(v *domain.Validator, field, value string) {
 	v.Check(strings.TrimSpace(value) != "", field, "is required")
+}
+
+// Limits on what one command may add, so an incident's state stays a size every read can afford.
+const (
+	maxShort    = 200   // names, references, targets
+	maxReason   = 2000  // reasons, notes, methods, URLs
+	maxText     = 10000 // descriptions
+	maxList     = 100   // invitees, regions, accepted components
+	maxActions  = 2000
+	maxUpdates  = 1000
+	maxTickets  = 500
+	maxEmailLen = 254
+)
+
+// limit refuses a text longer than n characters.
+func limit(v *domain.Validator, field, value string, n int) {
+	v.Check(len([]rune(value)) <= n, field, fmt.Sprintf("must be at most %d characters", n))
+}
+
+// tooMany refuses adding to a list that is full.
+func tooMany(what string, n int) error {
+	return domain.Errorf(domain.ErrConflict, "limit_reached", "this incident already has the maximum of %d %s", n, what)
 }
 
 func personOf(a domain.Actor) domain.Person {

@@ -110,6 +110,9 @@ type Update struct {
 	ApprovedAt  *time.Time                        `json:"approved_at,omitempty"`
 	PublishedBy *domain.Person                    `json:"published_by,omitempty"`
 	PublishedAt *time.Time                        `json:"published_at,omitempty"`
+	// Superseded is set on what was published before the incident went back to Diagnosis & Action: it no longer
+	// counts as the final word.
+	Superseded bool `json:"superseded,omitempty"`
 }
 
 // Restoration records a fix or workaround implemented.

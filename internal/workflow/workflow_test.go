@@ -961,8 +961,6 @@ func TestWorkflowOnlyCommandsOnAStandardIncidentAreNotMajor(t *testing.T) {
 		workflow.AcknowledgeIC{},
 		workflow.OpenBridge{Kind: domain.BridgeTechnical, URL: "https://meet.example.com/x"},
 		workflow.CloseBridge{Kind: domain.BridgeTechnical},
-		workflow.ApproveUpdate{ID: "u1"},
-		workflow.PublishUpdate{ID: "u1"},
 		workflow.RecordRestoration{ID: "r1", Kind: domain.RestorationFix, Description: "patched"},
 		workflow.RecordVerification{Method: "probes"},
 		workflow.MoveStage{To: domain.StageMobilization},
@@ -1150,7 +1148,11 @@ func TestGoingBackClearsVerificationAndRevertsRestorations(t *testing.T) {
 	s = run(t, s, tech, workflow.RecordRestoration{ID: "res-2", Kind: domain.RestorationFix, Description: "real fix"})
 	s = run(t, s, commander, workflow.MoveStage{To: domain.StageServiceRestoration})
 	de = refuse(t, s, commander, workflow.MoveStage{To: domain.StageConcluded})
-	require.Equal(t, []string{workflow.GuardServiceVerified}, guardCodes(de.Unmet))
+	// The resolved update published before the fix failed no longer counts: customers must hear it again.
+	require.Equal(t, []string{workflow.GuardServiceVerified, workflow.GuardResolvedUpdatePublished}, guardCodes(de.Unmet))
+	s = run(t, s, tech, workflow.RecordVerification{Method: "probes again"})
+	s = run(t, s, commander, workflow.DraftUpdate{ID: "final-2", Status: domain.UpdateResolved, Body: "fixed for good", Publish: true})
+	run(t, s, commander, workflow.MoveStage{To: domain.StageConcluded})
 }
 
 func TestPublishingLogsTheUpdateOnEveryLinkedTicket(t *testing.T) {

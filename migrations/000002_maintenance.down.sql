@@ -1,0 +1,2 @@
+DROP TABLE IF EXISTS maintenance_components;
+DROP TABLE IF EXISTS maintenances;
