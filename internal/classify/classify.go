@@ -67,6 +67,20 @@ type Facts struct {
 	Core []string
 }
 
+// FactsOf gathers the facts of criteria and the affected components.
+func FactsOf(c domain.Criteria, comps []domain.Component) Facts {
+	f := Facts{Criteria: c}
+	for _, x := range comps {
+		if x.ControlPlane {
+			f.ControlPlane = append(f.ControlPlane, x.Slug)
+		}
+		if x.Core {
+			f.Core = append(f.Core, x.Slug)
+		}
+	}
+	return f
+}
+
 // Evaluate applies the policy to the facts. It never fails: invalid criteria are the caller's to refuse first.
 func Evaluate(p Policy, f Facts) domain.Classification {
 	c := domain.Classification{PolicyVersion: p.Version}

@@ -77,7 +77,7 @@ func createIncident(ctx context.Context, tx Tx, page Page, in Incident, slugs ma
 		return err
 	}
 	criteria := domain.Criteria{Severity: severityOf(in.Impact), Urgency: domain.UrgencyNormal}
-	cl := classify.Evaluate(classify.DefaultPolicy(), facts(criteria, comps))
+	cl := classify.Evaluate(classify.DefaultPolicy(), classify.FactsOf(criteria, comps))
 	if cl.Kind != domain.KindStandard {
 		cl.Override = &domain.Override{Kind: domain.KindStandard, By: domain.Person{Name: Actor.Name}, At: declaredAt,
 			Reason: "imported from Statuspage, which has no major-incident workflow: the incident keeps the history " +
@@ -309,19 +309,6 @@ func severityOf(impact string) domain.Severity {
 		return domain.SeverityMedium
 	}
 	return domain.SeverityLow
-}
-
-func facts(c domain.Criteria, comps []domain.Component) classify.Facts {
-	f := classify.Facts{Criteria: c}
-	for _, x := range comps {
-		if x.ControlPlane {
-			f.ControlPlane = append(f.ControlPlane, x.Slug)
-		}
-		if x.Core {
-			f.Core = append(f.Core, x.Slug)
-		}
-	}
-	return f
 }
 
 // description says where an imported incident came from; it is internal, like every description.

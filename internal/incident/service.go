@@ -101,7 +101,7 @@ func (s *Service) declareTx(ctx context.Context, tx Tx, a domain.Actor, in Decla
 	if err != nil {
 		return Declared{}, err
 	}
-	classification := classify.Evaluate(policy, facts(in.Criteria, comps))
+	classification := classify.Evaluate(policy, classify.FactsOf(in.Criteria, comps))
 	if in.DedupKey != "" {
 		rec, err := tx.LockOpenByDedupKey(ctx, in.DedupKey)
 		switch {
@@ -235,7 +235,7 @@ func (s *Service) Reclassify(ctx context.Context, a domain.Actor, ref string, if
 			c.By = domain.Person{UserID: a.UserID, Name: a.Name, Email: a.Email}
 			o = &c
 		}
-		return workflow.Reclassify{Criteria: in.Criteria, Classification: classify.Evaluate(policy, facts(in.Criteria, comps)),
+		return workflow.Reclassify{Criteria: in.Criteria, Classification: classify.Evaluate(policy, classify.FactsOf(in.Criteria, comps)),
 			Override: o, Reason: in.Reason}, nil
 	})
 }
@@ -395,19 +395,6 @@ func (s *Service) components(ctx context.Context, tx Tx, refs []string) ([]domai
 			Allowed: all})
 	}
 	return found, nil
-}
-
-func facts(c domain.Criteria, comps []domain.Component) classify.Facts {
-	f := classify.Facts{Criteria: c}
-	for _, x := range comps {
-		if x.ControlPlane {
-			f.ControlPlane = append(f.ControlPlane, x.Slug)
-		}
-		if x.Core {
-			f.Core = append(f.Core, x.Slug)
-		}
-	}
-	return f
 }
 
 func slugs(comps []domain.Component) []string {
