@@ -9,7 +9,8 @@ package web
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
-// statusLayout is the document around the public pages: no inline styles or scripts, one same-origin stylesheet.
+// statusLayout is the document around the public pages: no inline styles or scripts, one same-origin stylesheet and
+// one deferred same-origin script (live updates and local times; the page is complete without it).
 func statusLayout(title string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -35,13 +36,13 @@ func statusLayout(title string) templ.Component {
 		var templ_7745c5c3_Var2 string
 		templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(title)
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/status_layout.templ`, Line: 10, Col: 17}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `web/status_layout.templ`, Line: 11, Col: 17}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/status.css\"><link rel=\"alternate\" type=\"application/json\" href=\"/api/v2/summary.json\" title=\"Status (JSON)\"></head><body><a class=\"skip\" href=\"#main\">Skip to main content</a>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/status.css\"><script src=\"/static/status.js\" defer></script><link rel=\"alternate\" type=\"application/json\" href=\"/api/v2/summary.json\" title=\"Status (JSON)\"><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/history.rss\" title=\"Incidents (RSS)\"><link rel=\"alternate\" type=\"application/atom+xml\" href=\"/history.atom\" title=\"Incidents (Atom)\"></head><body><a class=\"skip\" href=\"#main\">Skip to main content</a>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -17,12 +17,17 @@ type StatusPage struct {
 	InProgress []StatusMaintenance
 	// Groups are the components in display order. A group with no Name holds components that belong to no group.
 	Groups []StatusGroup
+	// UptimeLegend explains the components' uptime histories; nil when none has one.
+	UptimeLegend *StatusUptimeLegend
 	// Upcoming are the maintenances whose next window is still to come, soonest first.
 	Upcoming []StatusMaintenance
 	// Resolved are the recently resolved incidents, most recently resolved first.
 	Resolved []StatusIncident
 	// UpdatedAt is when anything on the page last changed.
 	UpdatedAt StatusTime
+	// Delayed is set when the page could not be brought up to date (the database cannot be read): it shows the
+	// status as of that time, and says so.
+	Delayed *StatusTime
 }
 
 // StatusBanner is the overall status.
@@ -46,6 +51,8 @@ type StatusComponent struct {
 	Name        string
 	Description string
 	Status      StatusBadge
+	// Uptime is the component's uptime history; nil when there is none to show.
+	Uptime *StatusUptime
 }
 
 // StatusBadge is a status as a machine code (for the style and the icon) and in words (for the reader).

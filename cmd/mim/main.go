@@ -37,6 +37,8 @@ Usage:
   mim drill [--url U] [--token T] run a complete major incident through the REST API of a running mim
   mim import statuspage FILE...  import components and incident history from Statuspage v2 JSON exports
                                  (summary.json, incidents.json, components.json); importing again adds nothing
+  mim export static DIR          write the public status page, its JSON, badges, history and feeds as files,
+                                 for a separate host or CDN to serve (serve DIR at the root of that host)
   mim version                    print the version
 
 Every command reads the same configuration (flags or MIM_* environment); run 'mim serve -h' to list it.
@@ -65,6 +67,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return drillCmd(ctx, rest, getenv, stdout, stderr)
 	case "import":
 		return importCmd(ctx, rest, getenv, stdout, stderr)
+	case "export":
+		return exportCmd(ctx, rest, getenv, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "mim", version)
 		return nil

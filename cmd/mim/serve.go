@@ -59,6 +59,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	srv := &http.Server{Handler: a.Handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	// Live streams (GET /events) never end by themselves: end them when shutdown starts, or it waits them out.
+	srv.RegisterOnShutdown(a.StatusPage.Close)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("mim is serving", "url", "http://"+ln.Addr().String(), "status_page", cfg.BaseURL+"/",

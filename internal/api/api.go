@@ -87,6 +87,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Post("/verification", a.verification)
 		r.Post("/stage", a.moveStage)
 		r.Post("/status", a.setStatus)
+		r.Put("/visibility", a.setVisibility)
 		r.Post("/escalations", a.escalate)
 		r.Post("/milestones", a.setMilestone)
 		r.With(a.idempotent).Post("/tickets", a.linkTicket)

@@ -434,6 +434,20 @@ func (a *API) setStatus(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+type visibilityRequest struct {
+	Private *bool  `json:"private"`
+	Reason  string `json:"reason"`
+}
+
+func (a *API) setVisibility(w http.ResponseWriter, r *http.Request) {
+	command(a, w, r, http.StatusOK, func(req visibilityRequest) (workflow.Command, error) {
+		if req.Private == nil {
+			return nil, domain.Invalid(domain.FieldError{Field: "private", Message: "is required: true or false"})
+		}
+		return workflow.SetVisibility{Private: *req.Private, Reason: req.Reason}, nil
+	})
+}
+
 type escalationRequest struct {
 	Kind   domain.EscalationKind `json:"kind"`
 	Target string                `json:"target"`

@@ -164,3 +164,31 @@ func TestStandardIncidentPublicLifecycle(t *testing.T) {
 	e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "x", "severity": "low", "urgency": "low",
 		"components": []string{"nope"}, "dedup_key": "k2"}, 422)
 }
+
+// An admin may keep a standard incident private: then it is on no public surface and its component statuses do not
+// count publicly. Major incidents cannot be hidden.
+func TestAdminKeepsAStandardIncidentPrivate(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	key := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "Internal tooling slow", "severity": "medium",
+		"urgency": "normal", "components": []string{"api"}}, 201)["key"].(string)
+	e.do("responder", "POST", "/api/v1/incidents/"+key+"/updates", map[string]any{"status": "investigating", "body": "slow",
+		"publish": true, "components": map[string]string{"api": "partial_outage"}}, 201)
+	summary := e.do("", "GET", "/api/v2/summary.json", nil, 200)
+	require.Len(t, summary["incidents"], 1)
+
+	e.do("responder", "PUT", "/api/v1/incidents/"+key+"/visibility", map[string]any{"private": true}, 403)
+	e.do("admin", "PUT", "/api/v1/incidents/"+key+"/visibility", map[string]any{}, 422)
+	inc := e.do("admin", "PUT", "/api/v1/incidents/"+key+"/visibility", map[string]any{"private": true, "reason": "internal only"}, 200)
+	require.Equal(t, true, inc["private"])
+	e.do("admin", "PUT", "/api/v1/incidents/"+key+"/visibility", map[string]any{"private": true}, 409)
+	summary = e.do("", "GET", "/api/v2/summary.json", nil, 200)
+	require.Empty(t, summary["incidents"])
+	require.Equal(t, "none", summary["status"].(map[string]any)["indicator"])
+	page := string(e.request("", "GET", "/", nil, nil).body)
+	require.NotContains(t, page, "Internal tooling slow")
+	require.Equal(t, 404, e.request("", "GET", "/incidents/"+key, nil, nil).status)
+
+	major := e.declareMajor()
+	e.do("admin", "PUT", "/api/v1/incidents/"+major+"/visibility", map[string]any{"private": true}, 409)
+}

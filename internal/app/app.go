@@ -45,8 +45,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a := &App{DB: db}
 	a.Accounts = account.NewService(postgres.NewAccountStore(db))
 	a.Components = postgres.NewComponentStore(db)
-	a.StatusPage = statuspage.New(postgres.NewPublicSource(db),
-		statuspage.Page{ID: "mim", Name: cfg.PageName, URL: cfg.BaseURL, Location: cfg.TimeZone}, logger)
+	a.StatusPage = NewStatusPage(cfg, db, logger)
 	a.Incidents = incident.NewService(postgres.NewIncidentStore(db), nil, a.StatusPage.Invalidate)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
@@ -81,6 +80,13 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
 	}()
 	return a, nil
+}
+
+// NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`
+// writes as files, so both render the same bytes from the same state.
+func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) *statuspage.Service {
+	return statuspage.New(postgres.NewPublicSource(db),
+		statuspage.Page{ID: "mim", Name: cfg.PageName, URL: cfg.BaseURL, Location: cfg.TimeZone}, logger)
 }
 
 // Close stops background work and closes the database.

@@ -309,7 +309,8 @@ func (s *Service) execute(ctx context.Context, tx Tx, a domain.Actor, rec Record
 func publicChange(events []workflow.Event) bool {
 	for _, e := range events {
 		switch e.Type {
-		case workflow.EventUpdatePublished, workflow.EventStageChanged, workflow.EventStatusChanged:
+		case workflow.EventUpdatePublished, workflow.EventStageChanged, workflow.EventStatusChanged,
+			workflow.EventVisibilityChanged, workflow.EventClassified:
 			return true
 		}
 	}
@@ -322,7 +323,7 @@ func publishes(cmd workflow.Command) bool {
 		return c.Publish
 	case workflow.ApproveUpdate:
 		return c.Publish
-	case workflow.PublishUpdate, workflow.MoveStage, workflow.SetStatus:
+	case workflow.PublishUpdate, workflow.MoveStage, workflow.SetStatus, workflow.SetVisibility, workflow.Reclassify:
 		return true
 	}
 	return false

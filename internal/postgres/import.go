@@ -64,7 +64,18 @@ func (t *importTx) AllComponents(ctx context.Context) ([]domain.Component, error
 }
 
 func (t *importTx) CreateComponent(ctx context.Context, c domain.Component) error {
-	return insertComponent(ctx, t.tx, c)
+	if err := insertComponent(ctx, t.tx, c); err != nil {
+		return err
+	}
+	if c.Status == domain.ComponentOperational {
+		return nil
+	}
+	// The export says what the status is, not since when: it is taken to hold since the component last changed.
+	if _, err := t.tx.Exec(ctx, `INSERT INTO component_status_changes (component_id, status, at) VALUES ($1, $2, $3)`,
+		c.ID, string(c.Status), c.UpdatedAt); err != nil {
+		return mapError(err)
+	}
+	return track(ctx, t.tx, c.ID, c.Status, nil, c.UpdatedAt, true)
 }
 
 func (t *importTx) UpdateComponent(ctx context.Context, c domain.Component) error {
@@ -79,7 +90,9 @@ func (t *importTx) UpdateComponent(ctx context.Context, c domain.Component) erro
 	if old == string(c.Status) {
 		return nil
 	}
-	_, err := t.tx.Exec(ctx, `INSERT INTO component_status_changes (component_id, status, at) VALUES ($1, $2, $3)`,
-		c.ID, string(c.Status), c.UpdatedAt)
-	return mapError(err)
+	if _, err := t.tx.Exec(ctx, `INSERT INTO component_status_changes (component_id, status, at) VALUES ($1, $2, $3)`,
+		c.ID, string(c.Status), c.UpdatedAt); err != nil {
+		return mapError(err)
+	}
+	return track(ctx, t.tx, c.ID, c.Status, nil, c.UpdatedAt, true)
 }

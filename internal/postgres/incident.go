@@ -202,6 +202,7 @@ func (t *incidentTx) Insert(ctx context.Context, r incident.Record) error {
 		return domain.Internal(err)
 	}
 	s := r.State
+	first, last := publicSpan(s)
 	number, _ := strconv.ParseInt(strings.TrimPrefix(s.Key, "INC-"), 10, 64)
 	// A savepoint keeps the transaction usable when the dedup index refuses the row.
 	_, err = t.tx.Exec(ctx, `SAVEPOINT insert_incident`)
@@ -210,12 +211,13 @@ func (t *incidentTx) Insert(ctx context.Context, r incident.Record) error {
 	}
 	_, err = t.tx.Exec(ctx, `
 		INSERT INTO incidents (id, number, key, title, kind, stage, status, severity, urgency, priority, public_status,
-		                       is_open, dedup_key, state, version, created_at, updated_at)
+		                       is_open, dedup_key, state, version, created_at, updated_at, public_started_at,
+		                       public_updated_at)
 		VALUES ($1, $2, $3, $4, $5, nullif($6, ''), nullif($7, ''), $8, $9, $10, nullif($11, ''), $12, nullif($13, ''),
-		        $14, $15, $16, $17)`,
+		        $14, $15, $16, $17, $18, $19)`,
 		s.ID, number, s.Key, s.Title, string(s.Kind), string(s.Stage), string(s.Status), string(s.Criteria.Severity),
 		string(s.Criteria.Urgency), s.Classification.Priority, string(s.PublicStatus()), s.IsOpen(), s.DedupKey,
-		state, r.Version, r.CreatedAt, r.UpdatedAt)
+		state, r.Version, r.CreatedAt, r.UpdatedAt, first, last)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "incidents_open_dedup_key" {
 		return incident.ErrDedupConflict
@@ -262,15 +264,16 @@ func (t *incidentTx) Save(ctx context.Context, r incident.Record) error {
 		return domain.Internal(err)
 	}
 	s := r.State
+	first, last := publicSpan(s)
 	// The version check repeats what the row lock already guarantees: a save never overwrites a newer state.
 	tag, err := t.tx.Exec(ctx, `
 		UPDATE incidents SET title = $2, kind = $3, stage = nullif($4, ''), status = nullif($5, ''), severity = $6,
 		       urgency = $7, priority = $8, public_status = nullif($9, ''), is_open = $10, state = $11, version = $12,
-		       updated_at = $13
+		       updated_at = $13, public_started_at = $14, public_updated_at = $15
 		WHERE id = $1 AND version = $12 - 1`,
 		s.ID, s.Title, string(s.Kind), string(s.Stage), string(s.Status), string(s.Criteria.Severity),
 		string(s.Criteria.Urgency), s.Classification.Priority, string(s.PublicStatus()), s.IsOpen(), state, r.Version,
-		r.UpdatedAt)
+		r.UpdatedAt, first, last)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "incidents_open_dedup_key" {
 		return domain.Errorf(domain.ErrConflict, "dedup_key_in_use",
@@ -346,7 +349,9 @@ func (t *incidentTx) RecomputeComponents(ctx context.Context, slugs []string, at
 	return recomputeComponents(ctx, t.tx, slugs, at)
 }
 
-// recomputeComponents sets each component to the worst status any open, unresolved incident published for it.
+// recomputeComponents sets each component to the worst status any open, unresolved incident published for it, and
+// keeps its uptime history in step (track): a change of status, or of the incidents contributing to it, closes the
+// interval in progress.
 func recomputeComponents(ctx context.Context, q querier, slugs []string, at time.Time) error {
 	// Lock the components first: two incidents publishing on one component then take turns, and the second sees the
 	// first's committed state. NO KEY UPDATE, like the UPDATE below, does not conflict with the key-share locks that
@@ -356,21 +361,28 @@ func recomputeComponents(ctx context.Context, q querier, slugs []string, at time
 		return mapError(err)
 	}
 	rows, err := q.Query(ctx, `
-		SELECT c.slug, c.status, coalesce(array_agg(cs.value #>> '{}') FILTER (WHERE cs.value IS NOT NULL), '{}')
+		SELECT c.id::text, c.slug, c.status,
+		       coalesce(array_agg(cs.value #>> '{}') FILTER (WHERE cs.value IS NOT NULL), '{}'),
+		       coalesce(array_agg(DISTINCT i.key) FILTER (WHERE cs.value #>> '{}' <> 'operational'), '{}')
 		FROM components c
 		LEFT JOIN incidents i ON i.is_open AND i.public_status IS NOT NULL AND i.public_status <> 'resolved'
+			AND NOT coalesce((i.state->>'private')::boolean, false)
 		LEFT JOIN LATERAL jsonb_each(i.state->'component_status') cs ON cs.key = c.slug
 		WHERE c.slug = ANY($1)
-		GROUP BY c.slug, c.status`, slugs)
+		GROUP BY c.id, c.slug, c.status`, slugs)
 	if err != nil {
 		return mapError(err)
 	}
-	type change struct{ slug, status string }
+	type change struct {
+		id, slug, status string
+		changed          bool
+		keys             []string // of the incidents contributing a status other than operational
+	}
 	var changes []change
 	for rows.Next() {
-		var slug, cur string
-		var contributions []string
-		if err := rows.Scan(&slug, &cur, &contributions); err != nil {
+		var id, slug, cur string
+		var contributions, keys []string
+		if err := rows.Scan(&id, &slug, &cur, &contributions, &keys); err != nil {
 			rows.Close()
 			return mapError(err)
 		}
@@ -378,20 +390,23 @@ func recomputeComponents(ctx context.Context, q querier, slugs []string, at time
 		for _, c := range contributions {
 			worst = domain.Worse(worst, domain.ComponentStatus(c))
 		}
-		if string(worst) != cur {
-			changes = append(changes, change{slug, string(worst)})
-		}
+		changes = append(changes, change{id, slug, string(worst), string(worst) != cur, keys})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return mapError(err)
 	}
 	for _, c := range changes {
-		if _, err := q.Exec(ctx, `
-			WITH u AS (UPDATE components SET status = $2, updated_at = $3 WHERE slug = $1 RETURNING id)
-			INSERT INTO component_status_changes (component_id, status, at) SELECT id, $2, $3 FROM u`,
-			c.slug, c.status, at); err != nil {
-			return mapError(err)
+		if c.changed {
+			if _, err := q.Exec(ctx, `
+				WITH u AS (UPDATE components SET status = $2, updated_at = $3 WHERE slug = $1 RETURNING id)
+				INSERT INTO component_status_changes (component_id, status, at) SELECT id, $2, $3 FROM u`,
+				c.slug, c.status, at); err != nil {
+				return mapError(err)
+			}
+		}
+		if err := track(ctx, q, c.id, domain.ComponentStatus(c.status), c.keys, at, c.changed); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -6,8 +6,10 @@ import (
 	"time"
 )
 
-// ListenPublic calls onChange whenever any mim process commits a change to the public state (LISTEN/NOTIFY), and once
-// after each (re)connection, since notifications sent while disconnected are lost. It returns when ctx ends.
+// ListenPublic calls onChange whenever any mim process commits a change to the public state (LISTEN/NOTIFY), once
+// after each (re)connection, since notifications sent while disconnected are lost, and once when the connection is
+// lost, since from then on a change may go unheard: the status page rebuilds, and says it is delayed if the
+// database cannot be read. It returns when ctx ends.
 func (db *DB) ListenPublic(ctx context.Context, logger *slog.Logger, onChange func()) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
@@ -15,6 +17,7 @@ func (db *DB) ListenPublic(ctx context.Context, logger *slog.Logger, onChange fu
 		if ctx.Err() != nil {
 			return
 		}
+		onChange()
 		logger.WarnContext(ctx, "public change listener disconnected; reconnecting", "err", err, "in", backoff)
 		select {
 		case <-ctx.Done():

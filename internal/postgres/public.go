@@ -17,6 +17,8 @@ type PublicSource struct {
 	db *DB
 	// RecentlyResolved is how long a resolved incident stays on the page.
 	RecentlyResolved time.Duration
+	// Now is the clock up to which the uptime history's interval in progress is counted; nil for the wall clock.
+	Now func() time.Time
 }
 
 // NewPublicSource returns the public source on db.
@@ -37,6 +39,13 @@ func (s *PublicSource) PublicState(ctx context.Context) (statuspage.State, error
 		st.Components = append(st.Components, statuspage.Component{ID: c.ID, Slug: c.Slug, Name: c.Name,
 			Group: c.Group, Description: c.Description, Status: c.Status, Position: c.Position,
 			CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt})
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	if err := addUptime(ctx, s.db.Pool, st.Components, now()); err != nil {
+		return st, err
 	}
 	// Every recurring maintenance not ended long ago, and the one-offs not ended long ago: the snapshot works out
 	// which window is open when it is built.
@@ -73,6 +82,9 @@ func (s *PublicSource) PublicState(ctx context.Context) (statuspage.State, error
 
 // PublicIncident is the customer-safe view of an incident, or false while nothing of it is published.
 func PublicIncident(inc workflow.Incident) (statuspage.Incident, bool) {
+	if inc.Private {
+		return statuspage.Incident{}, false
+	}
 	var ups []statuspage.Update
 	worst := domain.ComponentOperational
 	for _, u := range inc.Updates {

@@ -33,7 +33,7 @@ type Deps struct {
 // New returns mim's whole HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(middleware.RequestID, recoverer(d.Logger), requestLog(d.Logger), cleanRequest, middleware.GetHead)
+	r.Use(requests(d.Logger), recoverer(d.Logger), cleanRequest, middleware.GetHead)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -58,6 +58,13 @@ func New(d Deps) http.Handler {
 	r.Get("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(web.Static))).ServeHTTP)
 	sp := d.StatusPage
 	r.Get("/", sp.Page)
+	r.Get("/events", sp.Events) // Server-Sent Events: the page changed
+	r.Get("/incidents/{key}", sp.Permalink)
+	r.Get("/history", sp.History)
+	r.Get("/history.rss", sp.HistoryRSS)
+	r.Get("/history.atom", sp.HistoryAtom)
+	r.Get("/badge.svg", sp.Badge)
+	r.Get("/components/{slug}/badge.svg", sp.ComponentBadge)
 	r.Get("/api/v2/summary.json", sp.Summary)
 	r.Get("/api/v2/status.json", sp.Status)
 	r.Get("/api/v2/components.json", sp.Components)
@@ -69,7 +76,7 @@ func New(d Deps) http.Handler {
 
 	// The REST API, behind bearer tokens.
 	r.Route("/api/v1", d.API.Routes)
-	return r
+	return newRouter(r)
 }
 
 func cacheStatic(h http.Handler) http.Handler {
@@ -128,23 +135,6 @@ func recoverer(logger *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-func requestLog(logger *slog.Logger) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			w.Header().Set("X-Request-Id", middleware.GetReqID(r.Context()))
-			ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
-			next.ServeHTTP(ww, r)
-			level := slog.LevelDebug
-			if ww.Status() >= 500 {
-				level = slog.LevelWarn
-			}
-			logger.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", ww.Status(),
-				"bytes", ww.BytesWritten(), "duration", time.Since(start), "request_id", middleware.GetReqID(r.Context()))
-		})
-	}
-}
-
 func stack() []byte { return debug.Stack() }
 
 // cleanRequest refuses paths and query strings that are not valid UTF-8 or hold control characters: no route or
@@ -152,10 +142,12 @@ func stack() []byte { return debug.Stack() }
 func cleanRequest(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ok := cleanText(r.URL.Path)
-		for k, vs := range r.URL.Query() {
-			ok = ok && cleanText(k)
-			for _, v := range vs {
-				ok = ok && cleanText(v)
+		if r.URL.RawQuery != "" { // most requests have none: parse nothing for them
+			for k, vs := range r.URL.Query() {
+				ok = ok && cleanText(k)
+				for _, v := range vs {
+					ok = ok && cleanText(v)
+				}
 			}
 		}
 		if !ok {

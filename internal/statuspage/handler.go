@@ -11,10 +11,14 @@ const (
 	// cacheControl lets browsers and CDNs keep a response briefly, serve it while they revalidate, and keep serving
 	// it for a day if mim cannot answer: the page must stay up when everything else is down.
 	cacheControl = "public, max-age=10, stale-while-revalidate=30, stale-if-error=86400"
+	// cacheControlNotFound lets a cache keep a 404 as briefly, and no longer: the incident may be published next.
+	cacheControlNotFound = "public, max-age=10"
 	// contentSecurityPolicy allows same-origin styles, scripts and requests only: no inline script or style runs,
 	// whatever an incident's text holds.
 	contentSecurityPolicy = "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; " +
 		"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+	// svgSecurityPolicy is a badge's: opened on its own, the SVG may style itself and do nothing else.
+	svgSecurityPolicy = "default-src 'none'; style-src 'unsafe-inline'"
 )
 
 // Page serves the HTML status page (GET /).
@@ -76,44 +80,127 @@ func (s *Service) serve(w http.ResponseWriter, r *http.Request, pick func(*Snaps
 	}
 	snap, err := s.Current(r.Context())
 	if err != nil {
-		// The rebuild logs the cause; the client learns only that it may retry.
-		h.Set("Cache-Control", "no-store")
-		h.Set("Retry-After", "5")
-		h.Set("X-Content-Type-Options", "nosniff")
-		http.Error(w, "The status page is temporarily unavailable. Please retry in a few seconds.",
-			http.StatusServiceUnavailable)
+		unavailable(w)
 		return
 	}
 	res := pick(snap)
-	if res.ContentType == contentTypeHTML {
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
-		h.Set("X-Frame-Options", "DENY")
-	} else {
-		h.Set("Access-Control-Allow-Origin", "*")
+	if res == nil { // a resource of a name the snapshot does not hold: a badge of an unknown component
+		h.Set("Cache-Control", cacheControlNotFound)
+		h.Set("X-Content-Type-Options", "nosniff")
+		http.Error(w, "Not found.", http.StatusNotFound)
+		return
 	}
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", cacheControl)
-	h.Set("Vary", "Accept-Encoding")
+	writeResource(w, r, http.StatusOK, res)
+}
 
-	body, etag, gz := res.Body, res.ETag, acceptsGzip(r.Header.Values("Accept-Encoding"))
+// unavailable answers that the public state cannot be read now. The rebuild logs the cause; the client learns only
+// that it may retry.
+func unavailable(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Set("Retry-After", "5")
+	h.Set("X-Content-Type-Options", "nosniff")
+	http.Error(w, "The status page is temporarily unavailable. Please retry in a few seconds.",
+		http.StatusServiceUnavailable)
+}
+
+// writeResource answers with a rendered resource and the public headers. A 200 is conditional on the resource's
+// ETag; any other status (a rendered 404 page) is sent whole, to be cached only briefly.
+//
+// This is the path every reader of the page takes during an outage, so a 200 or 304 allocates nothing: the headers
+// were made with the resource, and the request's headers are read by their canonical keys, without canonicalising.
+func writeResource(w http.ResponseWriter, r *http.Request, status int, res *Resource) {
+	h := w.Header()
+	gz := acceptsGzip(r.Header["Accept-Encoding"])
+	if status == http.StatusOK && res.plain.all != nil {
+		answer, body := &res.plain, res.Body
+		if gz {
+			answer, body = &res.gzipped, res.Gzip
+		}
+		if noneMatch(r.Header["If-None-Match"], res.ETag, res.GzipETag) {
+			answer.notModified.set(h)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		answer.all.set(h)
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body) // a failed write means the client left; there is no one to tell
+		}
+		return
+	}
+
+	body, etag := res.Body, res.ETag
 	if gz {
 		body, etag = res.Gzip, res.GzipETag
 	}
-	h.Set("ETag", etag)
-	if noneMatch(r.Header.Values("If-None-Match"), res.ETag, res.GzipETag) {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	headers := newAnswerHeaders(res.ContentType, etag, len(body), gz)
+	if status != http.StatusOK {
+		headers.all.set(h)
+		h.Set("Cache-Control", cacheControlNotFound)
+		h.Del("ETag")
+	} else {
+		if noneMatch(r.Header["If-None-Match"], res.ETag, res.GzipETag) {
+			headers.notModified.set(h)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		headers.all.set(h)
 	}
-	if gz {
-		h.Set("Content-Encoding", "gzip")
-	}
-	h.Set("Content-Type", res.ContentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(http.StatusOK)
+	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
-		_, _ = w.Write(body) // a failed write means the client left; there is no one to tell
+		_, _ = w.Write(body)
 	}
+}
+
+// answerHeaders are the headers of a 200 answer with one variant of a resource, and the part of them a 304 repeats
+// (everything but the Content- headers), made once with the resource.
+type answerHeaders struct {
+	all, notModified headerList
+}
+
+// headerList is header fields by canonical name. Each value slice is full to capacity, so the response maps that
+// share it cannot write into it: an Add appends to a copy.
+type headerList []headerField
+
+type headerField struct {
+	key   string
+	value []string
+}
+
+func (l headerList) set(h http.Header) {
+	for _, f := range l {
+		h[f.key] = f.value
+	}
+}
+
+// newAnswerHeaders makes the headers of a resource variant: the security headers of its content type, the caching
+// headers, its entity tag, then its Content- headers.
+func newAnswerHeaders(contentType, etag string, length int, gzipped bool) answerHeaders {
+	var l headerList
+	add := func(k, v string) { l = append(l, headerField{k, []string{v}[:1:1]}) }
+	switch contentType {
+	case contentTypeHTML:
+		add("Content-Security-Policy", contentSecurityPolicy)
+		add("Referrer-Policy", "strict-origin-when-cross-origin")
+		add("X-Frame-Options", "DENY")
+	case contentTypeSVG:
+		add("Content-Security-Policy", svgSecurityPolicy)
+		add("Access-Control-Allow-Origin", "*")
+	default:
+		add("Access-Control-Allow-Origin", "*")
+	}
+	add("X-Content-Type-Options", "nosniff")
+	add("Cache-Control", cacheControl)
+	add("Vary", "Accept-Encoding")
+	add("Etag", etag)
+	n := len(l)
+	if gzipped {
+		add("Content-Encoding", "gzip")
+	}
+	add("Content-Type", contentType)
+	add("Content-Length", strconv.Itoa(length))
+	return answerHeaders{all: l, notModified: l[:n:n]}
 }
 
 // noneMatch reports whether an If-None-Match header matches either variant's tag, by the weak comparison RFC 9110

@@ -162,3 +162,22 @@ func TestNoSnapshotAndFailingSourceGives503WithoutDetails(t *testing.T) {
 	require.NotEmpty(t, rec.Header().Get("Retry-After"))
 	require.NotContains(t, rec.Body.String(), "10.0.0.5")
 }
+
+// The headers made with a resource are stored by canonical key, so Get finds them and a later Set replaces them.
+func TestPrecomputedHeadersAreCanonical(t *testing.T) {
+	t.Parallel()
+	for _, ct := range []string{contentTypeHTML, contentTypeJSON, contentTypeSVG} {
+		res := newResource(ct, []byte("body"))
+		for _, answer := range []answerHeaders{res.plain, res.gzipped} {
+			for _, f := range answer.all {
+				require.Equal(t, http.CanonicalHeaderKey(f.key), f.key)
+				require.Equal(t, len(f.value), cap(f.value), "%s: a shared value slice is full", f.key)
+			}
+		}
+	}
+	b := setup(t, bc06State(t))
+	require.NoError(t, b.svc.Refresh(context.Background()))
+	first := get(b.svc.Summary)
+	first.Header().Add("Vary", "Origin") // a middleware adding to a shared header changes no other answer
+	require.Equal(t, []string{"Accept-Encoding"}, get(b.svc.Summary).Header().Values("Vary"))
+}

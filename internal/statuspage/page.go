@@ -27,6 +27,12 @@ func (v *view) pageView() web.StatusPage {
 		Name:      v.page.Name,
 		Banner:    web.StatusBanner{Indicator: string(v.status.Indicator), Text: v.status.Description},
 		UpdatedAt: v.displayTime(v.updatedAt),
+		// The legend explains the uptime bars once, for every component.
+		UptimeLegend: uptimeLegend(v.state.Components),
+	}
+	if !v.asOf.IsZero() {
+		t := v.displayTime(v.asOf)
+		p.Delayed = &t
 	}
 	for _, e := range v.top {
 		if e.component != nil {
@@ -63,7 +69,8 @@ func (v *view) pageView() web.StatusPage {
 }
 
 func componentView(c Component) web.StatusComponent {
-	return web.StatusComponent{Name: c.Name, Description: c.Description, Status: componentBadge(c.Status)}
+	return web.StatusComponent{Name: c.Name, Description: c.Description, Status: componentBadge(c.Status),
+		Uptime: uptimeView(c)}
 }
 
 func (v *view) incidentView(in Incident) web.StatusIncident {

@@ -116,7 +116,15 @@ func TestPageListsResolvedIncidentsBelow(t *testing.T) {
 func TestPageHasNoInlineStyleOrScript(t *testing.T) {
 	t.Parallel()
 	doc := renderedPage(t, setup(t, bc06State(t)))
-	require.Empty(t, byTag(doc, "script"))
+	// One script, same-origin and deferred, with nothing inline: CSP script-src 'self' allows it, and the page is
+	// complete before it runs.
+	scripts := byTag(doc, "script")
+	require.Len(t, scripts, 1)
+	src, _ := attr(scripts[0], "src")
+	require.Equal(t, "/static/status.js", src)
+	_, deferred := attr(scripts[0], "defer")
+	require.True(t, deferred)
+	require.Nil(t, scripts[0].FirstChild, "no inline script")
 	require.Empty(t, byTag(doc, "style"))
 	walk(doc, func(n *html.Node) {
 		_, ok := attr(n, "style")
@@ -162,6 +170,9 @@ func TestPageNeutralisesStoredXSS(t *testing.T) {
 	doc := renderedPage(t, setup(t, state))
 
 	walk(doc, func(n *html.Node) {
+		if src, _ := attr(n, "src"); n.Data == "script" && src == "/static/status.js" && n.FirstChild == nil {
+			return // the page's own script, which the layout links
+		}
 		require.NotContains(t, []string{"svg", "script", "iframe", "object", "embed", "math", "form", "base"},
 			n.Data, "element <%s> from user input", n.Data)
 		for _, a := range n.Attr {

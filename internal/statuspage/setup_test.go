@@ -58,7 +58,7 @@ func (s *testSource) setGate(gate chan struct{}) {
 var testPage = Page{ID: "mimtestpage1", Name: "Acme", URL: "https://status.example.com", Location: time.UTC}
 
 // at parses an RFC 3339 instant.
-func at(t *testing.T, s string) time.Time {
+func at(t testing.TB, s string) time.Time {
 	t.Helper()
 	v, err := time.Parse(time.RFC3339Nano, s)
 	require.NoError(t, err)
@@ -69,7 +69,7 @@ func ptr[T any](v T) *T { return &v }
 
 // bc06State is BC-06's multi-day incident: first reported 4 May 23:10 UTC, latest update 5 May 09:30 UTC. Its
 // components are one ungrouped component and a group of two, and a resolved incident sits below.
-func bc06State(t *testing.T) State {
+func bc06State(t testing.TB) State {
 	t.Helper()
 	created := at(t, "2026-01-10T08:00:00.123Z")
 	return State{

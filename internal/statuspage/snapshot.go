@@ -28,6 +28,9 @@ const (
 	maxWait = 2 * time.Second
 	// buildTimeout bounds one rebuild, Source read included.
 	buildTimeout = 10 * time.Second
+	// failingWait bounds how long a request waits for a retry while the Source is failing: the delayed snapshot
+	// answers at once when the database does not, since a database that hangs would otherwise hold every reader.
+	failingWait = 250 * time.Millisecond
 )
 
 // Resource is one rendered response of a snapshot: its body, the body gzip-compressed, and an entity tag for each.
@@ -37,6 +40,9 @@ type Resource struct {
 	ETag        string
 	Gzip        []byte
 	GzipETag    string
+
+	// plain and gzipped are the headers of a 200 of each variant, made with the resource (see answerHeaders).
+	plain, gzipped answerHeaders
 }
 
 // Snapshot is the public view built from one read of the Source: the state, the overall status, and every response
@@ -45,6 +51,13 @@ type Snapshot struct {
 	State   State
 	Status  Status
 	BuiltAt time.Time
+	// UpdatedAt is when anything on the page last changed, as its footer says.
+	UpdatedAt time.Time
+	// ReadAt is when State was read from the Source. Delayed is set on a snapshot rendered again from an older
+	// state because the Source could not be read: its page says that live updates are delayed and shows the
+	// status as of ReadAt. The JSON of a delayed snapshot is the last good one, byte for byte.
+	ReadAt  time.Time
+	Delayed bool
 
 	HTML           Resource // GET /
 	SummaryJSON    Resource // /api/v2/summary.json
@@ -57,8 +70,13 @@ type Snapshot struct {
 	UpcomingMaintenancesJSON Resource // /api/v2/scheduled-maintenances/upcoming.json
 	ActiveMaintenancesJSON   Resource // /api/v2/scheduled-maintenances/active.json
 
-	// NextChange is when a maintenance window next opens or closes: the snapshot is stale from then on, and the
-	// Service rebuilds it then by itself. Zero when no window is to come.
+	Badge Resource // /badge.svg: the page's name and overall status
+	// ComponentBadges are /components/{slug}/badge.svg, by slug.
+	ComponentBadges map[string]Resource
+
+	// NextChange is when a maintenance window next opens or closes, or the next midnight when the components have
+	// uptime histories: the snapshot is stale from then on, and the Service rebuilds it then by itself. Zero when
+	// nothing is to come.
 	NextChange time.Time
 
 	// gen is the generation of invalidations the snapshot was built for.
@@ -83,6 +101,10 @@ type Service struct {
 	afterFunc func(d time.Duration, f func()) stopper
 
 	cur atomic.Pointer[Snapshot]
+	// archive caches the pages read from the Source on demand (permalinks, history, feeds) for the current gen.
+	archive archive
+	// live holds the clients of GET /events.
+	live *live
 	// gen counts invalidations. A snapshot whose gen is behind it is stale.
 	gen atomic.Uint64
 
@@ -121,16 +143,21 @@ func New(src Source, page Page, logger *slog.Logger) *Service {
 	page.URL = strings.TrimRight(page.URL, "/")
 	return &Service{
 		src: src, page: page, log: logger,
-		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout, afterFunc: realAfterFunc,
+		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout, afterFunc: realAfterFunc, live: newLive(),
 	}
 }
 
-// Invalidate marks the snapshot stale, so the next request rebuilds it. It never blocks: call it after each publish
-// and on every change notification.
-func (s *Service) Invalidate() { s.gen.Add(1) }
+// Invalidate marks the snapshot stale, so the next request rebuilds it, or the live channel does when anyone
+// listens. It never blocks: call it after each publish and on every change notification.
+func (s *Service) Invalidate() {
+	s.gen.Add(1)
+	s.liveChanged()
+}
 
-// Close cancels the rebuild scheduled for the next maintenance boundary; the Service still answers requests.
+// Close cancels the rebuild scheduled for the next maintenance boundary and ends every live stream (call it when
+// the server starts shutting down, since a stream never ends by itself); the Service still answers other requests.
 func (s *Service) Close() {
+	s.live.close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closed = true
@@ -215,14 +242,19 @@ func (s *Service) Current(ctx context.Context) (*Snapshot, error) {
 		}
 		f = s.startLocked()
 	}
+	limit := s.maxWait
+	if s.lastErr != nil {
+		limit = min(limit, failingWait)
+	}
 	s.mu.Unlock()
-	return s.await(ctx, f, prev)
+	return s.await(ctx, f, prev, limit)
 }
 
-func (s *Service) await(ctx context.Context, f *rebuild, prev *Snapshot) (*Snapshot, error) {
+// await waits for a rebuild: with a snapshot to fall back on, until limit after the rebuild began.
+func (s *Service) await(ctx context.Context, f *rebuild, prev *Snapshot, limit time.Duration) (*Snapshot, error) {
 	var timeout <-chan time.Time
 	if prev != nil {
-		wait := s.maxWait - time.Since(f.started)
+		wait := limit - time.Since(f.started)
 		if wait <= 0 {
 			return prev, nil
 		}
@@ -268,13 +300,20 @@ func (s *Service) run(f *rebuild) {
 	ctx, cancel := context.WithTimeout(context.Background(), s.buildTimeout)
 	defer cancel()
 	snap, err := s.build(ctx, f.gen)
-	// A maintenance window opens or closes on time even when the Source cannot be read: the last good state is
-	// rendered again at the new time. It keeps that state's generation, so it stays stale and the Source is still
-	// retried, at most once per retryInterval.
+	// When the Source cannot be read, the last good state is rendered again, marked delayed, so the page says it
+	// may be behind and since when; and again whenever a maintenance window opens or closes, so the page flips on
+	// time. It keeps that state's generation and ReadAt, so it stays stale and the Source is still retried, at most
+	// once per retryInterval; the first good read replaces it.
 	var rerendered *Snapshot
-	if prev := s.cur.Load(); err != nil && prev != nil && !prev.NextChange.IsZero() && !s.now().Before(prev.NextChange) {
-		if re, rerr := s.render(ctx, prev.State, prev.gen); rerr == nil {
-			rerendered = re
+	if prev := s.cur.Load(); err != nil && prev != nil {
+		boundary := !prev.NextChange.IsZero() && !s.now().Before(prev.NextChange)
+		if boundary || !prev.Delayed {
+			// The failed read may have used up ctx; rendering reads nothing.
+			rctx, rcancel := context.WithTimeout(context.Background(), s.buildTimeout)
+			if re, rerr := s.render(rctx, prev.State, prev.gen, prev.ReadAt, true); rerr == nil {
+				rerendered = re
+			}
+			rcancel()
 		}
 	}
 
@@ -294,6 +333,7 @@ func (s *Service) run(f *rebuild) {
 	s.flight = nil
 	have := s.cur.Load() != nil
 	s.mu.Unlock()
+	s.liveChanged()
 
 	if err != nil {
 		if have {
@@ -316,11 +356,12 @@ func (s *Service) build(ctx context.Context, gen uint64) (snap *Snapshot, err er
 	if err != nil {
 		return nil, fmt.Errorf("load public state: %w", err)
 	}
-	return s.render(ctx, state, gen)
+	return s.render(ctx, state, gen, s.now(), false)
 }
 
-// render renders every resource of a state as it stands now.
-func (s *Service) render(ctx context.Context, state State, gen uint64) (snap *Snapshot, err error) {
+// render renders every resource of a state read at readAt, as it stands now; delayed says the state is the last good
+// one and the Source is failing.
+func (s *Service) render(ctx context.Context, state State, gen uint64, readAt time.Time, delayed bool) (snap *Snapshot, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			snap, err = nil, fmt.Errorf("render status snapshot: panic: %v", r)
@@ -328,6 +369,9 @@ func (s *Service) render(ctx context.Context, state State, gen uint64) (snap *Sn
 	}()
 	builtAt := s.now()
 	v := newView(s.page, state, builtAt)
+	if delayed {
+		v.asOf = readAt
+	}
 	docs, err := v.apiDocs()
 	if err != nil {
 		return nil, fmt.Errorf("render status JSON: %w", err)
@@ -340,6 +384,9 @@ func (s *Service) render(ctx context.Context, state State, gen uint64) (snap *Sn
 		State:          state,
 		Status:         v.status,
 		BuiltAt:        builtAt,
+		UpdatedAt:      v.updatedAt,
+		ReadAt:         readAt,
+		Delayed:        delayed,
 		HTML:           newResource(contentTypeHTML, page),
 		SummaryJSON:    newResource(contentTypeJSON, docs.summary),
 		StatusJSON:     newResource(contentTypeJSON, docs.status),
@@ -350,6 +397,8 @@ func (s *Service) render(ctx context.Context, state State, gen uint64) (snap *Sn
 		MaintenancesJSON:         newResource(contentTypeJSON, docs.maintenances),
 		UpcomingMaintenancesJSON: newResource(contentTypeJSON, docs.upcoming),
 		ActiveMaintenancesJSON:   newResource(contentTypeJSON, docs.activeMaintenances),
+		Badge:                    newResource(contentTypeSVG, pageBadge(s.page.Name, v.status)),
+		ComponentBadges:          v.componentBadges(),
 		NextChange:               v.nextChange,
 
 		gen: gen,
@@ -365,11 +414,14 @@ func newResource(contentType string, body []byte) Resource {
 	w, _ := gzip.NewWriterLevel(&gz, gzip.BestCompression) // the level is valid: no error
 	_, _ = w.Write(body)                                   // writes to a bytes.Buffer do not fail
 	_ = w.Close()
-	return Resource{
+	res := Resource{
 		ContentType: contentType,
 		Body:        body,
 		ETag:        `"` + tag + `"`,
 		Gzip:        gz.Bytes(),
 		GzipETag:    `"` + tag + `-gz"`,
 	}
+	res.plain = newAnswerHeaders(contentType, res.ETag, len(res.Body), false)
+	res.gzipped = newAnswerHeaders(contentType, res.GzipETag, len(res.Gzip), true)
+	return res
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/maintenance"
+	"github.com/mimhq/mim/internal/uptime"
 )
 
 // State is the public state of the page: only what customers may see.
@@ -33,6 +34,10 @@ type Component struct {
 	Position    int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// Uptime is the component's history of the last uptime.Days dates (uptime.Zone dates), oldest first, counted up
+	// to when the state was read: each date's worst status, time by status, and the public incidents that touched it.
+	// Empty when the Source keeps no history; the page then shows no uptime bar.
+	Uptime []uptime.Day
 }
 
 // Incident is an incident as customers see it: its title, public status and published updates.
@@ -64,9 +69,46 @@ type Update struct {
 	Components map[string]domain.ComponentStatus
 }
 
-// Source loads the public state. Implementations must return only public information.
+// Source loads the public state. Implementations must return only public information: incidents as
+// postgres.PublicIncident builds them, with nothing of an incident until an update of it is published.
 type Source interface {
 	PublicState(ctx context.Context) (State, error)
+	// PublicIncident returns the incident with that key, for its permalink. It returns a domain.ErrNotFound error
+	// when there is no such incident or nothing of it is published.
+	PublicIncident(ctx context.Context, key string) (Incident, error)
+	// PublicHistory returns the incidents whose first published update went out in [from, to), newest first, and
+	// when the nearest ones outside that span went public.
+	PublicHistory(ctx context.Context, from, to time.Time) (History, error)
+	// PublicLatest returns the n incidents whose latest published update is the most recent, latest first.
+	PublicLatest(ctx context.Context, n int) ([]Incident, error)
+}
+
+// NoHistory is the history part of a Source that has none, to embed in one that serves only the current state (a
+// benchmark's): no incident is found by key, and the history and the feeds are empty.
+type NoHistory struct{}
+
+// PublicIncident implements Source: there is no such incident.
+func (NoHistory) PublicIncident(_ context.Context, key string) (Incident, error) {
+	return Incident{}, domain.Errorf(domain.ErrNotFound, "not_found", "no public incident %q", key)
+}
+
+// PublicHistory implements Source: the span is empty.
+func (NoHistory) PublicHistory(context.Context, time.Time, time.Time) (History, error) {
+	return History{}, nil
+}
+
+// PublicLatest implements Source: there is none.
+func (NoHistory) PublicLatest(context.Context, int) ([]Incident, error) { return nil, nil }
+
+// History is one span of the public incident history.
+type History struct {
+	// Incidents are those that went public in the span, newest first.
+	Incidents []Incident
+	// Truncated is set when the span held more incidents than one read returns; Incidents are the newest of them.
+	Truncated bool
+	// Older is when the latest incident before the span went public, and Newer when the earliest after it did;
+	// zero when there is none.
+	Older, Newer time.Time
 }
 
 // Page holds the page's settings.

@@ -24,9 +24,12 @@ type view struct {
 	// maintenances are every maintenance with a window, as it stands at the build; inProgress and upcoming are those
 	// in progress and those to come, soonest window first.
 	maintenances, inProgress, upcoming []maintView
-	// nextChange is when a maintenance window next opens or closes, and the view goes stale; zero for never.
+	// nextChange is when a maintenance window next opens or closes, or a new day of the uptime bars begins, and the
+	// view goes stale; zero for never.
 	nextChange time.Time
 	updatedAt  time.Time
+	// asOf is when the state was read, set when it is shown because the Source is failing; zero otherwise.
+	asOf time.Time
 }
 
 // entry is one line of the top-level component list: a component, or a group with its members.
@@ -45,7 +48,8 @@ func newView(page Page, state State, builtAt time.Time) *view {
 	// opens or closes, and the snapshot is rebuilt at nextChange.
 	components := effectiveComponents(state.Components, state.Maintenances, builtAt)
 	v.status = Overall(components, state.Incidents)
-	v.nextChange = nextChange(state.Maintenances, builtAt)
+	// The uptime bars go stale at midnight, when a new day's mark begins.
+	v.nextChange = earliest(nextChange(state.Maintenances, builtAt), uptimeChange(state.Components, builtAt))
 	v.maintenances = maintenanceViews(state.Maintenances, builtAt)
 	for _, mv := range v.maintenances {
 		v.updatedAt = later(v.updatedAt, mv.m.UpdatedAt)

@@ -164,6 +164,8 @@ func Apply(s Incident, e Event) (Incident, error) {
 		}
 	case *MilestoneSet:
 		n.Milestones[d.Milestone] = d.At
+	case *VisibilityChanged:
+		n.Private = d.Private
 	case *AlertFolded:
 		n.AlertCount = d.Count
 		t := at
@@ -191,6 +193,7 @@ func Replay(events []Event) (Incident, error) { return ApplyAll(Incident{}, even
 func (n *Incident) setKind(k domain.Kind) {
 	n.Kind = k
 	if k == domain.KindMajor {
+		n.Private = false // the status page is a major incident's primary channel
 		n.Stage, n.Status = domain.StageDetectionDeclaration, ""
 	} else {
 		n.Stage, n.Status = "", domain.StatusOpen

@@ -39,12 +39,20 @@ func mayAct(s Incident, a domain.Actor, cmd Command) error {
 			return domain.Errorf(domain.ErrConflict, "not_standard",
 				"%s is a major incident: move its stage instead", s.Key)
 		}
+	case SetVisibility:
+		if major {
+			return domain.Errorf(domain.ErrConflict, "not_standard",
+				"%s is a major incident: customers follow it on the status page", s.Key)
+		}
+		if !admin {
+			return forbidden("only an admin keeps an incident private")
+		}
 	}
 	// A concluded or closed incident takes only what cannot trigger side effects: reclassification (recorded only),
 	// ticket links, and the move that reopens it.
 	if !s.IsOpen() {
 		switch cmd.(type) {
-		case Reclassify, LinkTicket, SetMilestone, MoveStage, SetStatus:
+		case Reclassify, LinkTicket, SetMilestone, MoveStage, SetStatus, SetVisibility:
 			// MoveStage and SetStatus refuse every move but the reopening one themselves.
 		default:
 			state := string(s.Status)

@@ -136,6 +136,12 @@ type SetMilestone struct {
 // FoldAlert adds a repeat of the incident's alert.
 type FoldAlert struct{}
 
+// SetVisibility keeps a standard incident private, or makes it public again (an admin's act).
+type SetVisibility struct {
+	Private bool
+	Reason  string
+}
+
 func (Declare) commandName() string            { return "declare" }
 func (Reclassify) commandName() string         { return "reclassify" }
 func (AssignRole) commandName() string         { return "assign_role" }
@@ -155,3 +161,4 @@ func (Escalate) commandName() string           { return "escalate" }
 func (LinkTicket) commandName() string         { return "link_ticket" }
 func (SetMilestone) commandName() string       { return "set_milestone" }
 func (FoldAlert) commandName() string          { return "fold_alert" }
+func (SetVisibility) commandName() string      { return "set_visibility" }

@@ -33,6 +33,7 @@ const (
 	EventTicketLogged         EventType = "ticket_logged"
 	EventMilestoneSet         EventType = "milestone_set"
 	EventAlertFolded          EventType = "alert_folded"
+	EventVisibilityChanged    EventType = "visibility_changed"
 )
 
 // Event is one fact on the timeline. Data is one of the *Data types below, matching Type.
@@ -191,6 +192,12 @@ type MilestoneSet struct {
 	At        time.Time        `json:"at"`
 }
 
+// VisibilityChanged records an admin keeping an incident private, or making it public again.
+type VisibilityChanged struct {
+	Private bool   `json:"private"`
+	Reason  string `json:"reason,omitempty"`
+}
+
 // AlertFolded records a repeat of the incident's alert.
 type AlertFolded struct {
 	Count int `json:"count"`
@@ -217,6 +224,7 @@ var eventData = map[EventType]func() any{
 	EventTicketLogged:         func() any { return &TicketLogged{} },
 	EventMilestoneSet:         func() any { return &MilestoneSet{} },
 	EventAlertFolded:          func() any { return &AlertFolded{} },
+	EventVisibilityChanged:    func() any { return &VisibilityChanged{} },
 }
 
 // DecodeEvent rebuilds an event from its stored type, time and JSON data.

@@ -109,6 +109,18 @@ func Handle(s Incident, a domain.Actor, cmd Command, now time.Time) ([]Event, er
 		return setMilestone(s, c, now)
 	case FoldAlert:
 		return []Event{ev(EventAlertFolded, now, &AlertFolded{Count: s.AlertCount + 1})}, nil
+	case SetVisibility:
+		var v domain.Validator
+		limit(&v, "reason", c.Reason, maxReason)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if c.Private == s.Private {
+			return nil, domain.Errorf(domain.ErrConflict, "visibility_unchanged", "%s is already %s", s.Key,
+				map[bool]string{true: "private", false: "public"}[s.Private])
+		}
+		return []Event{ev(EventVisibilityChanged, now, &VisibilityChanged{Private: c.Private,
+			Reason: strings.TrimSpace(c.Reason)})}, nil
 	}
 	return nil, domain.Internal(fmt.Errorf("workflow: unknown command %T", cmd))
 }

@@ -44,6 +44,9 @@ type Incident struct {
 	Escalations  []Escalation                   `json:"escalations"`
 	Milestones   map[domain.Milestone]time.Time `json:"milestones"`
 
+	// Private keeps a standard incident off every public surface, even once updates are published (an admin's call).
+	Private bool `json:"private,omitempty"`
+
 	AlertCount  int        `json:"alert_count"`
 	LastAlertAt *time.Time `json:"last_alert_at,omitempty"`
 	Reopened    int        `json:"reopened"`
