@@ -42,7 +42,15 @@ func statusLayout(title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/status.css\"><script src=\"/static/status.js\" defer></script><link rel=\"alternate\" type=\"application/json\" href=\"/api/v2/summary.json\" title=\"Status (JSON)\"><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/history.rss\" title=\"Incidents (RSS)\"><link rel=\"alternate\" type=\"application/atom+xml\" href=\"/history.atom\" title=\"Incidents (Atom)\"></head><body><a class=\"skip\" href=\"#main\">Skip to main content</a>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</title><link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/status.css\">")
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = brandStyle().Render(ctx, templ_7745c5c3_Buffer)
+		if templ_7745c5c3_Err != nil {
+			return templ_7745c5c3_Err
+		}
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "<script src=\"/static/status.js\" defer></script><link rel=\"alternate\" type=\"application/json\" href=\"/api/v2/summary.json\" title=\"Status (JSON)\"><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/history.rss\" title=\"Incidents (RSS)\"><link rel=\"alternate\" type=\"application/atom+xml\" href=\"/history.atom\" title=\"Incidents (Atom)\"></head><body><a class=\"skip\" href=\"#main\">Skip to main content</a>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -50,7 +58,7 @@ func statusLayout(title string) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, "</body></html>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</body></html>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -28,7 +28,11 @@ func exportCmd(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	dir := rest[0]
 	return withDatabase(ctx, cfg, stderr, func(_ string, db *postgres.DB) error {
-		res, err := app.NewStatusPage(cfg, db, cliLogger(cfg, stderr)).Export(ctx, dir)
+		sp, err := app.NewStatusPage(cfg, db, cliLogger(cfg, stderr))
+		if err != nil {
+			return err
+		}
+		res, err := sp.Export(ctx, dir)
 		if err != nil {
 			return err
 		}

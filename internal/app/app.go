@@ -5,8 +5,12 @@ package app
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/mimhq/mim/internal/account"
@@ -17,6 +21,7 @@ import (
 	"github.com/mimhq/mim/internal/postgres"
 	"github.com/mimhq/mim/internal/server"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/web"
 )
 
 // App is a running mim over one database.
@@ -45,7 +50,10 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a := &App{DB: db}
 	a.Accounts = account.NewService(postgres.NewAccountStore(db))
 	a.Components = postgres.NewComponentStore(db)
-	a.StatusPage = NewStatusPage(cfg, db, logger)
+	if a.StatusPage, err = NewStatusPage(cfg, db, logger); err != nil {
+		db.Close()
+		return nil, err
+	}
 	a.Incidents = incident.NewService(postgres.NewIncidentStore(db), nil, a.StatusPage.Invalidate)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
@@ -84,9 +92,45 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`
 // writes as files, so both render the same bytes from the same state.
-func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) *statuspage.Service {
-	return statuspage.New(postgres.NewPublicSource(db),
-		statuspage.Page{ID: "mim", Name: cfg.PageName, URL: cfg.BaseURL, Location: cfg.TimeZone}, logger)
+func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) (*statuspage.Service, error) {
+	page := statuspage.Page{ID: "mim", Name: cfg.PageName, URL: cfg.BaseURL, Location: cfg.TimeZone,
+		Brand: web.Brand{Accent: cfg.Accent}}
+	for _, l := range cfg.Links {
+		page.Brand.Links = append(page.Brand.Links, web.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	if cfg.LogoFile != "" {
+		var err error
+		if page.Logo, page.LogoType, err = readLogo(cfg.LogoFile); err != nil {
+			return nil, err
+		}
+	}
+	return statuspage.New(postgres.NewPublicSource(db), page, logger), nil
+}
+
+// readLogo reads the status page's logo: an image of a kind browsers show, small enough to serve from memory.
+func readLogo(path string) ([]byte, string, error) {
+	const maxLogo = 512 << 10
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("page logo: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxLogo+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("page logo: %w", err)
+	}
+	if len(b) > maxLogo {
+		return nil, "", fmt.Errorf("page logo %s is larger than 512 KiB", path)
+	}
+	if strings.EqualFold(filepath.Ext(path), ".svg") {
+		return b, "image/svg+xml", nil
+	}
+	switch ct := http.DetectContentType(b); ct {
+	case "image/png", "image/jpeg", "image/webp", "image/gif":
+		return b, ct, nil
+	default:
+		return nil, "", fmt.Errorf("page logo %s is %s, not a PNG, SVG, JPEG, WebP or GIF image", path, ct)
+	}
 }
 
 // Close stops background work and closes the database.

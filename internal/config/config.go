@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,10 @@ type Config struct {
 	PageName string
 	// TimeZone is the organisation's zone: the status page shows times in it when the viewer's is unknown.
 	TimeZone *time.Location
+	// Brand dresses the public pages: a logo file, an accent colour, header links.
+	LogoFile string
+	Accent   string
+	Links    []Link
 	// SMTPURL is the mail server for notifications (smtp://user:pass@host:port).
 	SMTPURL string
 	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
@@ -62,6 +67,10 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.DataDir, "data-dir", env("MIM_DATA_DIR", "./mim-data"), "data directory for the embedded PostgreSQL (MIM_DATA_DIR)")
 	fs.StringVar(&c.BaseURL, "base-url", env("MIM_BASE_URL", ""), "public base URL; default http://ADDR (MIM_BASE_URL)")
 	fs.StringVar(&c.PageName, "page-name", env("MIM_PAGE_NAME", "mim status"), "status page name (MIM_PAGE_NAME)")
+	var links string
+	fs.StringVar(&c.LogoFile, "page-logo", env("MIM_PAGE_LOGO", ""), "image file (PNG, SVG, JPEG or WebP) shown as the status page's logo (MIM_PAGE_LOGO)")
+	fs.StringVar(&c.Accent, "page-accent", env("MIM_PAGE_ACCENT", ""), "accent colour of the status page, #rrggbb (MIM_PAGE_ACCENT)")
+	fs.StringVar(&links, "page-links", env("MIM_PAGE_LINKS", ""), "header links of the status page: Label=https://url,Label=https://url (MIM_PAGE_LINKS)")
 	fs.StringVar(&tz, "timezone", env("MIM_TIMEZONE", "UTC"), "organisation time zone, IANA name (MIM_TIMEZONE)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
@@ -101,6 +110,21 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Sprintf("addr %q must be host:port", c.Addr))
 	}
+	if c.Accent != "" && !accentPattern.MatchString(c.Accent) {
+		errs = append(errs, fmt.Sprintf("page accent %q must be a colour like #0b6e4f", c.Accent))
+	}
+	for _, item := range strings.Split(links, ",") {
+		if item = strings.TrimSpace(item); item == "" {
+			continue
+		}
+		label, target, ok := strings.Cut(item, "=")
+		u, err := url.Parse(strings.TrimSpace(target))
+		if !ok || strings.TrimSpace(label) == "" || err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, fmt.Sprintf("page link %q must be Label=https://url", item))
+			continue
+		}
+		c.Links = append(c.Links, Link{Label: strings.TrimSpace(label), URL: u.String()})
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -113,6 +137,11 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	return c, fs.Args(), nil
 }
+
+// Link is a labelled link in the status page's header.
+type Link struct{ Label, URL string }
+
+var accentPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
 
 // Logger makes the process logger the configuration asks for.
 func (c Config) Logger(w io.Writer) *slog.Logger {

@@ -58,6 +58,8 @@ func New(d Deps) http.Handler {
 	r.Get("/static/*", http.StripPrefix("/static/", cacheStatic(http.FileServerFS(web.Static))).ServeHTTP)
 	sp := d.StatusPage
 	r.Get("/", sp.Page)
+	r.Get("/brand.css", sp.BrandCSS)
+	r.Get("/brand/logo", sp.Logo)
 	r.Get("/events", sp.Events) // Server-Sent Events: the page changed
 	r.Get("/incidents/{key}", sp.Permalink)
 	r.Get("/history", sp.History)

@@ -100,7 +100,7 @@ func (s *Service) buildHistory(ctx context.Context, n int) (*archivePage, error)
 		}
 	}
 	var buf bytes.Buffer
-	if err := web.HistoryPageView(p).Render(ctx, &buf); err != nil {
+	if err := web.HistoryPageView(p).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render history page %d: %w", n, err)
 	}
 	return &archivePage{status: http.StatusOK, res: newResource(contentTypeHTML, buf.Bytes()), expires: expires}, nil

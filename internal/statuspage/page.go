@@ -15,7 +15,7 @@ const displayLayout = "2 January 2006, 15:04 MST"
 // renderPage renders the HTML status page of a view.
 func (v *view) renderPage(ctx context.Context) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := web.StatusPageView(v.pageView()).Render(ctx, &buf); err != nil {
+	if err := web.StatusPageView(v.pageView()).Render(web.WithBrand(ctx, v.page.Brand), &buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -59,7 +59,7 @@ func (s *Service) buildPermalink(ctx context.Context, gen uint64, key string) (*
 		names[c.Slug] = c.Name
 	}
 	var buf bytes.Buffer
-	if err := web.IncidentPageView(s.archiveView().permalinkPage(in, names)).Render(ctx, &buf); err != nil {
+	if err := web.IncidentPageView(s.archiveView().permalinkPage(in, names)).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render permalink %s: %w", key, err)
 	}
 	return &archivePage{status: http.StatusOK, res: newResource(contentTypeHTML, buf.Bytes())}, nil
@@ -129,7 +129,7 @@ func plural(n int, noun string) string {
 // buildNotFound renders the public 404 page.
 func (s *Service) buildNotFound(ctx context.Context) (*archivePage, error) {
 	var buf bytes.Buffer
-	if err := web.NotFoundPageView(s.page.Name).Render(ctx, &buf); err != nil {
+	if err := web.NotFoundPageView(s.page.Name).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render 404 page: %w", err)
 	}
 	return &archivePage{status: http.StatusNotFound, res: newResource(contentTypeHTML, buf.Bytes())}, nil

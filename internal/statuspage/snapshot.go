@@ -87,9 +87,10 @@ type Snapshot struct {
 // request rebuilds it, once however many requests arrive meanwhile. A failed rebuild leaves the last good snapshot in
 // service, and is retried by later requests at most once per retryInterval.
 type Service struct {
-	src  Source
-	page Page
-	log  *slog.Logger
+	src   Source
+	page  Page
+	log   *slog.Logger
+	brand brandAssets
 
 	// now is the clock for BuiltAt and the retry interval; tests replace it.
 	now          func() time.Time
@@ -141,8 +142,11 @@ func New(src Source, page Page, logger *slog.Logger) *Service {
 		page.Location = time.UTC
 	}
 	page.URL = strings.TrimRight(page.URL, "/")
+	if len(page.Logo) > 0 {
+		page.Brand.LogoURL = "/brand/logo"
+	}
 	return &Service{
-		src: src, page: page, log: logger,
+		src: src, page: page, log: logger, brand: newBrandAssets(page),
 		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout, afterFunc: realAfterFunc, live: newLive(),
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/maintenance"
 	"github.com/mimhq/mim/internal/uptime"
+	"github.com/mimhq/mim/web"
 )
 
 // State is the public state of the page: only what customers may see.
@@ -120,4 +121,10 @@ type Page struct {
 	URL string
 	// Location is the zone times are shown in when the viewer's is unknown.
 	Location *time.Location
+	// Brand dresses the pages: logo, accent colour, links. Its LogoURL is set by New when Logo is given.
+	Brand web.Brand
+	// Logo is the organisation's logo image, served by mim itself at /brand/logo so the page depends on no other
+	// host; LogoType is its content type.
+	Logo     []byte
+	LogoType string
 }
