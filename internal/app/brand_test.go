@@ -58,6 +58,17 @@ func TestBrandingDressesThePublicPages(t *testing.T) {
 	require.Equal(t, "image/png", resp.Header.Get("Content-Type"))
 	require.Equal(t, string(raw), img)
 
+	// The static copy carries the brand too.
+	dir := t.TempDir()
+	_, err = a.StatusPage.Export(context.Background(), dir)
+	require.NoError(t, err)
+	exported, err := os.ReadFile(filepath.Join(dir, "brand.css"))
+	require.NoError(t, err)
+	require.Equal(t, css, string(exported))
+	exported, err = os.ReadFile(filepath.Join(dir, "brand", "logo"))
+	require.NoError(t, err)
+	require.Equal(t, string(raw), string(exported))
+
 	for _, bad := range [][]string{{"--page-accent", "red; } body { display:none"}, {"--page-links", "x=javascript:alert(1)"}} {
 		_, _, err := config.Load("serve", bad, func(string) string { return "" }, io.Discard, nil)
 		require.Error(t, err, strings.Join(bad, " "))

@@ -26,6 +26,8 @@ var notExported = map[string]string{
 	"/healthz":      "the health of this process",
 	"/readyz":       "the readiness of this process",
 	"/openapi.yaml": "the API's description, not the status page",
+	"/brand.css":    "exported when an accent colour is configured (TestBrandingDressesThePublicPages); this page has none",
+	"/brand/logo":   "exported when a logo is configured (TestBrandingDressesThePublicPages); this page has none",
 }
 
 // staticFile fetches path from a server, with Go's client (which asks for gzip and decompresses it).

@@ -121,6 +121,18 @@ func (s *Service) Export(ctx context.Context, dir string) (*ExportResult, error)
 	if err != nil {
 		return nil, fmt.Errorf("export static assets: %w", err)
 	}
+	// The brand's stylesheet and logo, when configured: the copy must look like the page.
+	for _, a := range []struct {
+		path, contentType string
+		body              []byte
+	}{{"/brand.css", "text/css; charset=utf-8", s.brand.css}, {"/brand/logo", s.brand.logoType, s.brand.logo}} {
+		if len(a.body) > 0 {
+			x.seen[a.path] = true
+			if err := x.write(a.path, a.contentType, a.body); err != nil {
+				return nil, err
+			}
+		}
+	}
 	// The page's links lead to the pages served on demand, which lead to more: follow them, breadth first.
 	x.follow("/", contentTypeHTML, snap.HTML.Body)
 	for _, p := range exportRoots {
