@@ -20,7 +20,9 @@ type BrandLink struct {
 type brandKey struct{}
 
 // WithBrand returns a context whose renderings of the public pages carry the brand.
-func WithBrand(ctx context.Context, b Brand) context.Context { return context.WithValue(ctx, brandKey{}, b) }
+func WithBrand(ctx context.Context, b Brand) context.Context {
+	return context.WithValue(ctx, brandKey{}, b)
+}
 
 func brandFrom(ctx context.Context) Brand {
 	b, _ := ctx.Value(brandKey{}).(Brand)
