@@ -136,6 +136,11 @@ func maintenanceOf(req maintenanceRequest) (maintenance.Maintenance, error) {
 	m := maintenance.Maintenance{Title: req.Title, Body: req.Body, Components: req.Components}
 	if req.Recurrence != nil {
 		r := req.Recurrence
+		// Bounded before it becomes a Duration, which would overflow and wrap to something else.
+		if r.DurationMinutes < 0 || r.DurationMinutes > 366*24*60 {
+			v.Add("recurrence.duration_minutes", "must be from 1 to 527040 (366 days)")
+			r.DurationMinutes = 0
+		}
 		m.Recurrence = &maintenance.Recurrence{Frequency: r.Frequency, Weekday: r.Weekday, LocalStart: r.LocalStart,
 			Duration: time.Duration(r.DurationMinutes) * time.Minute, Zone: r.Zone, From: r.From, Until: r.Until}
 	}

@@ -3,6 +3,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -87,12 +88,18 @@ func NewProblem(r *http.Request, status int, code, detail string) Problem {
 		Code: code, Detail: detail, Instance: r.URL.Path, RequestID: middleware.GetReqID(r.Context())}
 }
 
-// writeJSON writes v as JSON with the status.
+// writeJSON writes v as JSON with the status. It encodes first, so a value that cannot be encoded is a proper 500,
+// never a success with an empty body.
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(v); err != nil {
+		WriteProblem(w, Problem{Type: "urn:mim:problem:internal", Title: http.StatusText(http.StatusInternalServerError),
+			Status: http.StatusInternalServerError, Code: "internal",
+			Detail: "internal error: the answer could not be encoded"})
+		return
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(true)
-	_ = enc.Encode(v)
+	_, _ = w.Write(buf.Bytes())
 }

@@ -192,3 +192,61 @@ func TestAdminKeepsAStandardIncidentPrivate(t *testing.T) {
 	major := e.declareMajor()
 	e.do("admin", "PUT", "/api/v1/incidents/"+major+"/visibility", map[string]any{"private": true}, 409)
 }
+
+// An admin's "private" stands when new facts promote the incident: only an admin makes it public.
+func TestPrivateIncidentStaysPrivateWhenPromoted(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	key := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "Hidden thing", "severity": "low",
+		"urgency": "low", "dedup_key": "hidden"}, 201)["key"].(string)
+	e.do("responder", "POST", "/api/v1/incidents/"+key+"/updates", map[string]any{"status": "investigating",
+		"body": "HIDDENBODY", "publish": true}, 201)
+	e.do("admin", "PUT", "/api/v1/incidents/"+key+"/visibility", map[string]any{"private": true}, 200)
+	promoted := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "x", "severity": "critical",
+		"urgency": "immediate", "dedup_key": "hidden"}, 200)
+	require.Equal(t, "major", promoted["kind"])
+	require.Equal(t, true, promoted["private"])
+	require.NotContains(t, string(e.request("", "GET", "/api/v2/summary.json", nil, nil).body), "HIDDENBODY")
+	require.Equal(t, 404, e.request("", "GET", "/incidents/"+key, nil, nil).status)
+	e.do("admin", "PUT", "/api/v1/incidents/"+key+"/visibility", map[string]any{"private": false}, 200)
+	require.Contains(t, string(e.request("", "GET", "/api/v2/summary.json", nil, nil).body), "HIDDENBODY")
+}
+
+// However many incidents were resolved lately, an active one is on the page.
+func TestActiveIncidentIsNeverCutOffByRecentlyResolvedOnes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	active := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "Still broken", "severity": "low",
+		"urgency": "low"}, 201)["key"].(string)
+	e.do("responder", "POST", "/api/v1/incidents/"+active+"/updates", map[string]any{"status": "investigating",
+		"body": "b", "publish": true}, 201)
+	for i := 0; i < 205; i++ {
+		k := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": fmt.Sprintf("old %d", i), "severity": "low",
+			"urgency": "low"}, 201)["key"].(string)
+		e.do("responder", "POST", "/api/v1/incidents/"+k+"/updates", map[string]any{"status": "resolved", "body": "done",
+			"publish": true}, 201)
+	}
+	unresolved := e.do("", "GET", "/api/v2/incidents/unresolved.json", nil, 200)["incidents"].([]any)
+	require.Len(t, unresolved, 1)
+	require.Equal(t, "Still broken", unresolved[0].(map[string]any)["name"])
+}
+
+func TestPublicEdgeRequests(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	r := e.request("", "OPTIONS", "/api/v2/summary.json", nil, map[string]string{"Origin": "https://dash.example.net",
+		"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "if-none-match"})
+	require.Equal(t, 204, r.status)
+	require.Equal(t, "*", r.header.Get("Access-Control-Allow-Origin"))
+	require.Contains(t, r.header.Get("Access-Control-Allow-Headers"), "If-None-Match")
+	require.Equal(t, 404, e.request("", "GET", "/static/", nil, nil).status, "no directory listing")
+	p := e.do("admin", "POST", "/api/v1/maintenances", map[string]any{"title": "far", "components": []string{"api"},
+		"recurrence": map[string]any{"frequency": "weekly", "weekday": "sunday", "local_start": "02:30",
+			"duration_minutes": 60, "zone": "Europe/Berlin", "from": "9999-12-31"}}, 422)
+	require.Contains(t, fmt.Sprint(p["errors"]), "recurrence.from")
+	p = e.do("admin", "POST", "/api/v1/maintenances", map[string]any{"title": "long", "components": []string{"api"},
+		"recurrence": map[string]any{"frequency": "daily", "local_start": "02:30",
+			"duration_minutes": 9007199254740993, "zone": "Europe/Berlin", "from": "2026-01-01"}}, 422)
+	require.Contains(t, fmt.Sprint(p["errors"]), "duration_minutes")
+	require.Equal(t, 200, e.request("admin", "GET", "/api/v1/maintenances", nil, nil).status)
+}

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // DocumentKind names which Statuspage v2 resource a document is, detected from its top-level keys.
@@ -187,7 +188,57 @@ func Parse(data []byte) (*Document, error) {
 		return nil, fmt.Errorf("no page id (page.id or page_id): the import could not recognise this page's " +
 			"components and incidents again")
 	}
+	if err := checkLimits(doc, time.Now()); err != nil {
+		return nil, err
+	}
 	return doc, nil
+}
+
+// Limits of one import, the same as the API's where it has one: an export past them is refused whole, never cut.
+const (
+	maxComponents = 1000
+	maxIncidents  = 20000
+	maxUpdates    = 1000
+	maxTitle      = 300
+	maxBody       = 20000
+)
+
+// checkLimits refuses a document the page could not show sensibly: too many things, texts longer than the API
+// accepts, or times in the future (which would pin "last updated" there).
+func checkLimits(doc *Document, now time.Time) error {
+	future := now.Add(24 * time.Hour)
+	if len(doc.Components) > maxComponents {
+		return fmt.Errorf("%d components: at most %d in one import", len(doc.Components), maxComponents)
+	}
+	if len(doc.Incidents) > maxIncidents {
+		return fmt.Errorf("%d incidents: at most %d in one import", len(doc.Incidents), maxIncidents)
+	}
+	for i, c := range doc.Components {
+		if n := utf8.RuneCountInString(c.Name); n > 200 {
+			return fmt.Errorf("components[%d]: name of %d characters, at most 200", i, n)
+		}
+	}
+	for i, in := range doc.Incidents {
+		if n := utf8.RuneCountInString(in.Name); n > maxTitle {
+			return fmt.Errorf("incidents[%d] (%s): name of %d characters, at most %d", i, in.ID, n, maxTitle)
+		}
+		if len(in.Updates) > maxUpdates {
+			return fmt.Errorf("incidents[%d] (%s): %d updates, at most %d", i, in.ID, len(in.Updates), maxUpdates)
+		}
+		if in.CreatedAt.After(future) {
+			return fmt.Errorf("incidents[%d] (%s): created_at %s is in the future", i, in.ID, in.CreatedAt.Format(time.RFC3339))
+		}
+		for j, u := range in.Updates {
+			if n := utf8.RuneCountInString(u.Body); n > maxBody {
+				return fmt.Errorf("incidents[%d] (%s), update %d: body of %d characters, at most %d", i, in.ID, j, n, maxBody)
+			}
+			if u.CreatedAt.After(future) {
+				return fmt.Errorf("incidents[%d] (%s), update %d: created_at %s is in the future", i, in.ID, j,
+					u.CreatedAt.Format(time.RFC3339))
+			}
+		}
+	}
+	return nil
 }
 
 func parseComponent(raw json.RawMessage) (Component, error) {

@@ -1,7 +1,9 @@
 package importer_test
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -65,5 +67,18 @@ func TestParseRefusesWhatIsNotAStatuspageExport(t *testing.T) {
 	} {
 		_, err := importer.Parse([]byte(doc))
 		require.Error(t, err, doc)
+	}
+}
+
+func TestParseRefusesWhatThePageCouldNotShow(t *testing.T) {
+	t.Parallel()
+	future := time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)
+	long := strings.Repeat("x", 301)
+	for name, body := range map[string]string{
+		"future incident": `{"page":{"id":"p"},"incidents":[{"id":"i","name":"n","status":"resolved","created_at":"` + future + `","incident_updates":[]}]}`,
+		"long name":       `{"page":{"id":"p"},"incidents":[{"id":"i","name":"` + long + `","status":"resolved","created_at":"2024-01-01T00:00:00Z","incident_updates":[]}]}`,
+	} {
+		_, err := importer.Parse([]byte(body))
+		require.Error(t, err, name)
 	}
 }

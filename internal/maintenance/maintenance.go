@@ -260,7 +260,8 @@ func parseDate(s string) (time.Time, bool) {
 		return time.Time{}, false
 	}
 	d, err := time.Parse(time.DateOnly, s)
-	return d, err == nil
+	// Windows must stay within the years every timestamp format and the database can hold.
+	return d, err == nil && d.Year() >= 1970 && d.Year() <= 9000
 }
 
 func weekdayOf(name string) time.Weekday { return time.Weekday(slices.Index(Weekdays, name)) }

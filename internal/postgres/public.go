@@ -58,8 +58,10 @@ func (s *PublicSource) PublicState(ctx context.Context) (statuspage.State, error
 	}
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT state FROM incidents
-		WHERE public_status IS NOT NULL AND (public_status <> 'resolved' OR updated_at > now() - $1::interval)
-		ORDER BY updated_at DESC LIMIT 200`, s.RecentlyResolved.String())
+		WHERE public_status IS NOT NULL AND NOT coalesce((state->>'private')::boolean, false)
+		  AND (public_status <> 'resolved' OR updated_at > now() - $1::interval)
+		-- Unresolved first: however many incidents were resolved lately, an active one is never cut off.
+		ORDER BY public_status = 'resolved', updated_at DESC LIMIT 200`, s.RecentlyResolved.String())
 	if err != nil {
 		return st, mapError(err)
 	}

@@ -33,7 +33,7 @@ type Deps struct {
 // New returns mim's whole HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requests(d.Logger), recoverer(d.Logger), cleanRequest, middleware.GetHead)
+	r.Use(requests(d.Logger), recoverer(d.Logger), cleanRequest, publicPreflight, middleware.GetHead)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -81,8 +81,30 @@ func New(d Deps) http.Handler {
 	return newRouter(r)
 }
 
+// publicPreflight answers CORS preflights for the public JSON, so a browser on another origin may send
+// If-None-Match; everything there is public, so any origin may read it.
+func publicPreflight(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodOptions || !strings.HasPrefix(r.URL.Path, "/api/v2/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Methods", "GET, HEAD, OPTIONS")
+		h.Set("Access-Control-Allow-Headers", "If-None-Match, Accept-Encoding")
+		h.Set("Access-Control-Max-Age", "86400")
+		h.Set("Allow", "GET, HEAD, OPTIONS")
+		w.WriteHeader(http.StatusNoContent)
+	})
+}
+
 func cacheStatic(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			notFound(w, r) // no directory listings
+			return
+		}
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		h.ServeHTTP(w, r)

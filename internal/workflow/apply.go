@@ -193,7 +193,6 @@ func Replay(events []Event) (Incident, error) { return ApplyAll(Incident{}, even
 func (n *Incident) setKind(k domain.Kind) {
 	n.Kind = k
 	if k == domain.KindMajor {
-		n.Private = false // the status page is a major incident's primary channel
 		n.Stage, n.Status = domain.StageDetectionDeclaration, ""
 	} else {
 		n.Stage, n.Status = "", domain.StatusOpen

@@ -40,7 +40,8 @@ func mayAct(s Incident, a domain.Actor, cmd Command) error {
 				"%s is a major incident: move its stage instead", s.Key)
 		}
 	case SetVisibility:
-		if major {
+		// A major incident may be made public (one kept private before its promotion), never hidden.
+		if major && cmd.(SetVisibility).Private {
 			return domain.Errorf(domain.ErrConflict, "not_standard",
 				"%s is a major incident: customers follow it on the status page", s.Key)
 		}
