@@ -73,6 +73,8 @@ type StatusIncident struct {
 	Started StatusTime
 	// Resolved is when the incident was resolved; nil while it is not.
 	Resolved *StatusTime
+	// Components are the names of the components it affects.
+	Components []string
 	// Updates are all published updates, newest first.
 	Updates []StatusUpdate
 }

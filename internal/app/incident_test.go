@@ -399,6 +399,7 @@ func TestStatusPageFollowsPublishedUpdates(t *testing.T) {
 	require.Contains(t, page, "EU control plane failure")
 	require.Contains(t, page, "Looking into it")
 	require.Contains(t, page, "UTC")
+	require.Contains(t, page, "Affects: Control Plane (Europe)")
 
 	// BC-07: several updates then resolved → operational, whatever came between.
 	for _, st := range []string{"identified", "monitoring"} {

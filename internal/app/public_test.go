@@ -707,3 +707,17 @@ func TestMigrationBackfillsWhenIncidentsWentPublic(t *testing.T) {
 	require.NoError(t, postgres.MigrateUp(t.Context(), url))
 	require.Equal(t, saved, read())
 }
+
+// incidents.json lists the most recent incidents as Statuspage's does, old ones included; the page shows only the
+// recently resolved.
+func TestIncidentsJSONListsTheLatestFiftyAndThePageOnlyRecentOnes(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.importPersonio()
+	e.app.StatusPage.Invalidate()
+	listed := e.do("", "GET", "/api/v2/incidents.json", nil, 200)["incidents"].([]any)
+	require.Len(t, listed, 50, "Personio's export holds 50 incidents, all resolved long ago")
+	page := string(e.request("", "GET", "/", nil, nil).body)
+	name := listed[0].(map[string]any)["name"].(string)
+	require.NotContains(t, page, name, "a year-old incident is not 'recently resolved'")
+}

@@ -57,11 +57,14 @@ func (s *PublicSource) PublicState(ctx context.Context) (statuspage.State, error
 		return st, err
 	}
 	rows, err := s.db.Pool.Query(ctx, `
-		SELECT state FROM incidents
-		WHERE public_status IS NOT NULL AND NOT coalesce((state->>'private')::boolean, false)
-		  AND (public_status <> 'resolved' OR updated_at > now() - $1::interval)
-		-- Unresolved first: however many incidents were resolved lately, an active one is never cut off.
-		ORDER BY public_status = 'resolved', updated_at DESC LIMIT 200`, s.RecentlyResolved.String())
+		(SELECT state FROM incidents
+		 WHERE public_status IS NOT NULL AND public_status <> 'resolved' AND NOT coalesce((state->>'private')::boolean, false)
+		 ORDER BY updated_at DESC LIMIT 500)
+		UNION ALL
+		-- The latest resolved ones, for incidents.json and the page's recently resolved: never at an active one's cost.
+		(SELECT state FROM incidents
+		 WHERE public_status = 'resolved' AND NOT coalesce((state->>'private')::boolean, false)
+		 ORDER BY public_updated_at DESC NULLS LAST LIMIT $1)`, statuspage.MaxListedIncidents)
 	if err != nil {
 		return st, mapError(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -125,21 +124,17 @@ func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter
 // Unwrap returns the connection's writer, for http.ResponseController.
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// requestIDPrefix makes this process's request ids unique among others': host name and ten random characters, as
-// chi's middleware.RequestID does.
+// requestIDPrefix makes this process's request ids unique among others': ten random characters (not the host
+// name, which public answers must not reveal).
 var requestIDPrefix = func() string {
-	host, err := os.Hostname()
-	if host == "" || err != nil {
-		host = "localhost"
-	}
 	var b [12]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read does not fail
-	return host + "/" + strings.NewReplacer("+", "", "/", "").Replace(base64.StdEncoding.EncodeToString(b[:]))[:10] + "-"
+	return strings.NewReplacer("+", "", "/", "").Replace(base64.StdEncoding.EncodeToString(b[:]))[:10] + "-"
 }()
 
 var requestCount atomic.Uint64
 
-// newRequestID is the prefix and the count of requests, at least six digits: "host/random-000123".
+// newRequestID is the prefix and the count of requests, at least six digits: "random-000123".
 func newRequestID() string {
 	var buf [96]byte
 	b := append(buf[:0], requestIDPrefix...)

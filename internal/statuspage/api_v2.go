@@ -313,8 +313,10 @@ func (v *view) apiDocs() (apiDocs, error) {
 	components := v.componentsJSON()
 	active := v.incidentsJSON(v.active)
 
-	// incidents.json lists every incident in the state, newest first, as Statuspage does.
-	all := slices.Concat(v.active, v.resolved)
+	// incidents.json lists the most recent incidents, newest first, as Statuspage does: every unresolved one and the
+	// latest resolved ones, up to MaxListedIncidents.
+	resolved := v.resolved[:min(len(v.resolved), max(0, MaxListedIncidents-len(v.active)))]
+	all := slices.Concat(v.active, resolved)
 	slices.SortStableFunc(all, func(a, b Incident) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), cmp.Compare(a.ID, b.ID))
 	})

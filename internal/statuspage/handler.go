@@ -189,6 +189,7 @@ func newAnswerHeaders(contentType, etag string, length int, gzipped bool) answer
 		add("Access-Control-Allow-Origin", "*")
 	default:
 		add("Access-Control-Allow-Origin", "*")
+		add("Access-Control-Expose-Headers", "ETag")
 	}
 	add("X-Content-Type-Options", "nosniff")
 	add("Cache-Control", cacheControl)

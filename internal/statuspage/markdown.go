@@ -12,6 +12,7 @@ import (
 	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
 	"github.com/yuin/goldmark/parser"
+	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/renderer/html"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
@@ -26,8 +27,24 @@ var markdown = goldmark.New(
 	goldmark.WithExtensions(extension.Linkify, extension.Strikethrough, extension.Table),
 	goldmark.WithParserOptions(parser.WithASTTransformers(util.Prioritized(linkRelTransformer{}, 100))),
 	// A status update is written as prose with line breaks; keep them rather than folding lines together.
-	goldmark.WithRendererOptions(html.WithHardWraps()),
+	goldmark.WithRendererOptions(html.WithHardWraps(),
+		renderer.WithNodeRenderers(util.Prioritized(headingAsParagraph{}, 100))),
 )
+
+// headingAsParagraph renders a heading as a bold paragraph: an update is one card of prose, and a line followed by
+// "---" (common in bilingual notices) must not become a page-sized title.
+type headingAsParagraph struct{}
+
+func (headingAsParagraph) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
+	reg.Register(ast.KindHeading, func(w util.BufWriter, _ []byte, _ ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			_, _ = w.WriteString("<p><strong>")
+		} else {
+			_, _ = w.WriteString("</strong></p>\n")
+		}
+		return ast.WalkContinue, nil
+	})
+}
 
 // sanitizer is bluemonday's policy for user content, limited to http, https and mailto URLs, plus the one rel value
 // that linkRelTransformer sets.

@@ -56,7 +56,7 @@ func (v *view) pageView() web.StatusPage {
 	for _, in := range v.active {
 		p.Active = append(p.Active, v.incidentView(in))
 	}
-	for _, in := range v.resolved {
+	for _, in := range v.recent {
 		p.Resolved = append(p.Resolved, v.incidentView(in))
 	}
 	for _, mv := range v.inProgress {
@@ -84,6 +84,11 @@ func (v *view) incidentView(in Incident) web.StatusIncident {
 	if !unresolved(in) {
 		t := v.displayTime(resolvedAt(in))
 		out.Resolved = &t
+	}
+	for _, slug := range in.Components {
+		if c, ok := v.bySlug[slug]; ok {
+			out.Components = append(out.Components, c.Name)
+		}
 	}
 	for _, u := range newestUpdatesFirst(in.Updates) {
 		out.Updates = append(out.Updates, web.StatusUpdate{

@@ -19,8 +19,9 @@ type view struct {
 	top []entry
 	// bySlug finds a component by slug, for incidents and updates, which name components by slug.
 	bySlug map[string]Component
-	// active are the unresolved incidents, newest first; resolved the others, most recently resolved first.
-	active, resolved []Incident
+	// active are the unresolved incidents, newest first; resolved the others, most recently resolved first; recent
+	// those of resolved that the page shows (resolved within RecentlyResolved).
+	active, resolved, recent []Incident
 	// maintenances are every maintenance with a window, as it stands at the build; inProgress and upcoming are those
 	// in progress and those to come, soonest window first.
 	maintenances, inProgress, upcoming []maintView
@@ -103,11 +104,23 @@ func newView(page Page, state State, builtAt time.Time) *view {
 	slices.SortStableFunc(v.resolved, func(a, b Incident) int {
 		return cmp.Or(resolvedAt(b).Compare(resolvedAt(a)), newestFirst(a, b))
 	})
+	for _, in := range v.resolved {
+		if builtAt.Sub(resolvedAt(in)) <= RecentlyResolved {
+			v.recent = append(v.recent, in)
+		}
+	}
 	if v.updatedAt.IsZero() {
 		v.updatedAt = builtAt
 	}
 	return v
 }
+
+// RecentlyResolved is how long a resolved incident stays on the page; incidents.json and the history keep it longer.
+const RecentlyResolved = 7 * 24 * time.Hour
+
+// MaxListedIncidents is how many incidents incidents.json lists at most (besides every unresolved one), as
+// Statuspage's does.
+const MaxListedIncidents = 50
 
 func later(a, b time.Time) time.Time {
 	if b.After(a) {
