@@ -309,8 +309,9 @@ func exportIncidents(t *testing.T) map[string]int {
 	require.NoError(t, err)
 	var doc struct {
 		Incidents []struct {
-			Name    string `json:"name"`
-			Updates []struct {
+			Name      string     `json:"name"`
+			StartedAt *time.Time `json:"started_at"`
+			Updates   []struct {
 				CreatedAt time.Time `json:"created_at"`
 			} `json:"incident_updates"`
 		} `json:"incidents"`
@@ -323,6 +324,10 @@ func exportIncidents(t *testing.T) map[string]int {
 			if u.CreatedAt.Before(first) {
 				first = u.CreatedAt
 			}
+		}
+		// "Started" is when the impact began, as the export says, when that was before the first update.
+		if in.StartedAt != nil && in.StartedAt.Before(first) {
+			first = *in.StartedAt
 		}
 		out[in.Name+" @ "+first.UTC().Truncate(time.Minute).Format(time.RFC3339)]++
 	}
@@ -720,4 +725,22 @@ func TestIncidentsJSONListsTheLatestFiftyAndThePageOnlyRecentOnes(t *testing.T) 
 	page := string(e.request("", "GET", "/", nil, nil).body)
 	name := listed[0].(map[string]any)["name"].(string)
 	require.NotContains(t, page, name, "a year-old incident is not 'recently resolved'")
+}
+
+// Customers see when they were first affected, not when the first update went out.
+func TestPublicStartIsWhenImpactBegan(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	began := time.Now().Add(-45 * time.Minute).UTC().Truncate(time.Second)
+	key := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "Slow logins", "severity": "low",
+		"urgency": "low", "impact_started_at": began.Format(time.RFC3339)}, 201)["key"].(string)
+	e.do("responder", "POST", "/api/v1/incidents/"+key+"/updates", map[string]any{"status": "investigating", "body": "b",
+		"publish": true}, 201)
+	inc := e.do("", "GET", "/api/v2/summary.json", nil, 200)["incidents"].([]any)[0].(map[string]any)
+	started, err := time.Parse(time.RFC3339Nano, inc["started_at"].(string))
+	require.NoError(t, err)
+	require.True(t, started.Equal(began), "started_at %s, impact began %s", started, began)
+	created, err := time.Parse(time.RFC3339Nano, inc["created_at"].(string))
+	require.NoError(t, err)
+	require.True(t, created.After(began))
 }

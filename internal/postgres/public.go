@@ -111,6 +111,12 @@ func PublicIncident(inc workflow.Incident) (statuspage.Incident, bool) {
 		CreatedAt: ups[len(ups)-1].PublishedAt, UpdatedAt: ups[0].PublishedAt,
 		Components: slices.Clone(inc.Components), Updates: ups,
 	}
+	for _, m := range []domain.Milestone{domain.MilestoneImpactStarted, domain.MilestoneDetected} {
+		if at, ok := inc.Milestones[m]; ok {
+			p.StartedAt = at
+			break
+		}
+	}
 	if p.Status == domain.UpdateResolved {
 		t := ups[0].PublishedAt
 		p.ResolvedAt = &t

@@ -219,7 +219,7 @@ func (v *view) incidentJSON(in Incident) incidentJSON {
 	updates := newestUpdatesFirst(in.Updates)
 	out := incidentJSON{
 		ID: in.ID, Name: in.Name, Status: in.Status,
-		CreatedAt: v.stamp(in.CreatedAt), UpdatedAt: v.stamp(in.UpdatedAt), StartedAt: v.stamp(in.CreatedAt),
+		CreatedAt: v.stamp(in.CreatedAt), UpdatedAt: v.stamp(in.UpdatedAt), StartedAt: v.stamp(startedAt(in)),
 		Impact: cmp.Or(in.Impact, "none"), Shortlink: v.page.URL + "/incidents/" + in.Key, PageID: v.page.ID,
 		IncidentUpdates: make([]updateJSON, len(updates)),
 		Components:      []componentJSON{},

@@ -120,11 +120,11 @@ func (v *view) historyIncident(in Incident) web.HistoryIncident {
 		Name:    in.Name,
 		Status:  updateBadge(in.Status),
 		Impact:  impactText(in.Impact),
-		Started: v.displayTime(in.CreatedAt),
+		Started: v.displayTime(startedAt(in)),
 	}
 	if !unresolved(in) {
 		at := resolvedAt(in)
-		t, d := v.displayTime(at), durationView(at.Sub(in.CreatedAt))
+		t, d := v.displayTime(at), durationView(at.Sub(startedAt(in)))
 		out.Resolved, out.Duration = &t, &d
 	}
 	return out

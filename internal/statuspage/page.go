@@ -79,7 +79,7 @@ func (v *view) incidentView(in Incident) web.StatusIncident {
 		Name:    in.Name,
 		Status:  updateBadge(in.Status),
 		Impact:  impactText(in.Impact),
-		Started: v.displayTime(in.CreatedAt),
+		Started: v.displayTime(startedAt(in)),
 	}
 	if !unresolved(in) {
 		t := v.displayTime(resolvedAt(in))

@@ -83,7 +83,7 @@ func (v *view) permalinkPage(in Incident, names map[string]string) web.IncidentP
 		p.Components = append(p.Components, cmp.Or(names[slug], slug))
 	}
 	if !unresolved(in) {
-		d := durationView(resolvedAt(in).Sub(in.CreatedAt))
+		d := durationView(resolvedAt(in).Sub(startedAt(in)))
 		p.Duration = &d
 	}
 	return p

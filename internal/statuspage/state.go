@@ -49,9 +49,12 @@ type Incident struct {
 	// Status is the status of the latest published update.
 	Status domain.UpdateStatus
 	// Impact is derived from the worst component status the incident published: none, minor, major or critical.
-	Impact     string
-	CreatedAt  time.Time // the first published update
-	UpdatedAt  time.Time // the latest published update
+	Impact    string
+	CreatedAt time.Time // the first published update
+	UpdatedAt time.Time // the latest published update
+	// StartedAt is when customers were first affected, as responders recorded it (impact started, else detected);
+	// never after CreatedAt. Zero means CreatedAt.
+	StartedAt  time.Time
 	ResolvedAt *time.Time
 	// Components are the slugs of the components the incident affects.
 	Components []string

@@ -115,6 +115,14 @@ func newView(page Page, state State, builtAt time.Time) *view {
 	return v
 }
 
+// startedAt is when an incident's impact began, for "Started" and durations.
+func startedAt(in Incident) time.Time {
+	if !in.StartedAt.IsZero() && in.StartedAt.Before(in.CreatedAt) {
+		return in.StartedAt
+	}
+	return in.CreatedAt
+}
+
 // RecentlyResolved is how long a resolved incident stays on the page; incidents.json and the history keep it longer.
 const RecentlyResolved = 7 * 24 * time.Hour
 
