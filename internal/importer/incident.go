@@ -126,8 +126,17 @@ func createIncident(ctx context.Context, tx Tx, page Page, in Incident, slugs ma
 	}
 	r.IncidentsCreated++
 	r.UpdatesCreated += len(ups)
+	if state.IsOpen() && time.Since(h.last()) > staleAfter {
+		r.Warnings = append(r.Warnings, fmt.Sprintf("%s (Statuspage incident %s) was unresolved in the export but its "+
+			"last update is from %s: it is active on the status page now; resolve it in mim if it is over",
+			state.Key, in.ID, h.last().Format(time.DateOnly)))
+	}
 	return nil
 }
+
+// staleAfter is how old the last update of an unresolved imported incident may be before the import warns that it
+// is probably over: an old summary export still lists what was active then.
+const staleAfter = 7 * 24 * time.Hour
 
 // extendIncident adds to an incident imported before the updates a later export has and it has not.
 func extendIncident(ctx context.Context, tx Tx, in Incident, localID string, slugs map[string]string,
