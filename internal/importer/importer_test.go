@@ -333,6 +333,7 @@ func TestUnresolvedImportedIncidentIsOnThePublicJSONAsInTheExport(t *testing.T) 
 		}
 		require.NotNil(t, in, "%s lists %q", doc, want[0]["name"])
 		require.Equal(t, want[0]["status"], in["status"], doc)
+		require.Equal(t, want[0]["impact"], in["impact"], "%s keeps the impact Statuspage stated", doc)
 		require.Nil(t, in["resolved_at"], doc)
 		wu, gu := list(want[0]["incident_updates"]), list(in["incident_updates"])
 		require.Len(t, gu, len(wu), doc)

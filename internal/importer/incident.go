@@ -98,6 +98,10 @@ func createIncident(ctx context.Context, tx Tx, page Page, in Incident, slugs ma
 	if d.Components == nil {
 		d.Components = []string{}
 	}
+	switch in.Impact { // Statuspage states the impact customers saw; keep it rather than derive another
+	case "none", "minor", "major", "critical":
+		d.PublicImpact = in.Impact
+	}
 	if in.StartedAt != nil && !in.StartedAt.IsZero() && in.StartedAt.Before(declaredAt) {
 		t := utc(*in.StartedAt)
 		d.ImpactStartedAt = &t

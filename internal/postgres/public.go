@@ -1,6 +1,7 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -107,7 +108,7 @@ func PublicIncident(inc workflow.Incident) (statuspage.Incident, bool) {
 	}
 	slices.SortStableFunc(ups, func(a, b statuspage.Update) int { return b.PublishedAt.Compare(a.PublishedAt) })
 	p := statuspage.Incident{
-		ID: inc.ID, Key: inc.Key, Name: inc.Title, Status: ups[0].Status, Impact: impactOf(worst),
+		ID: inc.ID, Key: inc.Key, Name: inc.Title, Status: ups[0].Status, Impact: cmp.Or(inc.PublicImpact, impactOf(worst)),
 		CreatedAt: ups[len(ups)-1].PublishedAt, UpdatedAt: ups[0].PublishedAt,
 		Components: slices.Clone(inc.Components), Updates: ups,
 	}

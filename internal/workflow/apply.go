@@ -33,6 +33,7 @@ func Apply(s Incident, e Event) (Incident, error) {
 		if d.ImpactStartedAt != nil {
 			n.Milestones[domain.MilestoneImpactStarted] = *d.ImpactStartedAt
 		}
+		n.PublicImpact = d.PublicImpact
 		n.setKind(d.Classification.EffectiveKind())
 	case *Classified:
 		n.Criteria = d.Criteria

@@ -57,6 +57,9 @@ type Declared struct {
 	Classification  domain.Classification `json:"classification"`
 	DetectedAt      time.Time             `json:"detected_at"`
 	ImpactStartedAt *time.Time            `json:"impact_started_at,omitempty"`
+	// PublicImpact fixes the impact customers see (none, minor, major, critical) instead of deriving it from the
+	// component statuses; set for history imported from Statuspage, which states it.
+	PublicImpact string `json:"public_impact,omitempty"`
 }
 
 // Classified records a (re)classification.

@@ -44,6 +44,8 @@ type Incident struct {
 	Escalations  []Escalation                   `json:"escalations"`
 	Milestones   map[domain.Milestone]time.Time `json:"milestones"`
 
+	// PublicImpact, when set, is the impact customers see instead of one derived from component statuses.
+	PublicImpact string `json:"public_impact,omitempty"`
 	// Private keeps a standard incident off every public surface, even once updates are published (an admin's call).
 	Private bool `json:"private,omitempty"`
 
