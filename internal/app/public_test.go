@@ -436,11 +436,15 @@ func TestHistoryListsEveryIncidentByMonthAcrossPages(t *testing.T) {
 	require.NotEmpty(t, byTestID(doc, "update"))
 	last := pages[len(pages)-1]
 	n := 1
-	if _, after, ok := strings.Cut(last, "page="); ok {
+	if i := strings.LastIndexAny(last, "=/"); i >= 0 && i+1 < len(last) {
+		after := last[i+1:]
 		_, err := fmt.Sscan(after, &n)
 		require.NoError(t, err)
 	}
 	e.page(fmt.Sprintf("/history?page=%d", n+1), 404)
+	e.page(fmt.Sprintf("/history/%d", n+1), 404)
+	e.page(fmt.Sprintf("/history/%d", n), 200)
+	e.page("/history/02", 404)
 	e.page("/history?page=abc", 404)
 
 	// Going back: a page's "Newer" link leads to the page before it with incidents.
@@ -743,4 +747,24 @@ func TestPublicStartIsWhenImpactBegan(t *testing.T) {
 	created, err := time.Parse(time.RFC3339Nano, inc["created_at"].(string))
 	require.NoError(t, err)
 	require.True(t, created.After(began))
+}
+
+// A static copy holds every page of the history: the pages link to each other by path.
+func TestStaticExportHoldsEveryHistoryPage(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.importPersonio()
+	e.app.StatusPage.Invalidate()
+	dir := t.TempDir()
+	_, err := e.app.StatusPage.Export(t.Context(), dir)
+	require.NoError(t, err)
+	_, pages := e.walkHistory()
+	require.Greater(t, len(pages), 2)
+	for _, p := range pages {
+		if p == "/history" {
+			continue
+		}
+		_, err := os.Stat(filepath.Join(dir, filepath.FromSlash(strings.TrimPrefix(p, "/"))))
+		require.NoError(t, err, "%s is in the copy", p)
+	}
 }

@@ -63,6 +63,7 @@ func New(d Deps) http.Handler {
 	r.Get("/events", sp.Events) // Server-Sent Events: the page changed
 	r.Get("/incidents/{key}", sp.Permalink)
 	r.Get("/history", sp.History)
+	r.Get("/history/{page}", sp.HistoryPage)
 	r.Get("/history.rss", sp.HistoryRSS)
 	r.Get("/history.atom", sp.HistoryAtom)
 	r.Get("/badge.svg", sp.Badge)

@@ -258,7 +258,7 @@ func TestHistoryPagesByThreeCalendarMonthsOfThePageZone(t *testing.T) {
 	require.Equal(t, "March – May 2026", textOf(one(t, doc, "history-span")))
 	require.Empty(t, byTestID(doc, "history-newer"))
 	older, _ := attr(one(t, doc, "history-older"), "href")
-	require.Equal(t, "/history?page=2", older)
+	require.Equal(t, "/history/2", older)
 
 	rec = getPath(b.svc.History, "/history", "/history?page=2")
 	doc = parseHTML(t, rec.Body.String())
@@ -266,7 +266,7 @@ func TestHistoryPagesByThreeCalendarMonthsOfThePageZone(t *testing.T) {
 		historyKeys(t, rec.Body.String()))
 	require.Equal(t, "December 2025 – February 2026", textOf(one(t, doc, "history-span")))
 	older, _ = attr(one(t, doc, "history-older"), "href")
-	require.Equal(t, "/history?page=4", older, "the empty page 3 is skipped")
+	require.Equal(t, "/history/4", older, "the empty page 3 is skipped")
 	newer, _ := attr(one(t, doc, "history-newer"), "href")
 	require.Equal(t, "/history", newer)
 
@@ -275,7 +275,7 @@ func TestHistoryPagesByThreeCalendarMonthsOfThePageZone(t *testing.T) {
 	doc = parseHTML(t, rec.Body.String())
 	require.Empty(t, byTestID(doc, "history-older"))
 	newer, _ = attr(one(t, doc, "history-newer"), "href")
-	require.Equal(t, "/history?page=2", newer)
+	require.Equal(t, "/history/2", newer)
 	started := byTestID(doc, "incident-started")
 	require.Len(t, started, 1)
 	require.Equal(t, "Started 15 June 2025, 14:00 CEST", textOf(started[0]))

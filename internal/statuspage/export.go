@@ -72,6 +72,9 @@ func (s *Service) exportHandler(p string) (http.HandlerFunc, map[string]string, 
 	case "/history.atom":
 		return s.HistoryAtom, nil, true
 	}
+	if n, ok := strings.CutPrefix(p, "/history/"); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+		return s.HistoryPage, nil, true
+	}
 	if key, ok := strings.CutPrefix(p, "/incidents/"); ok && keyPattern.MatchString(key) {
 		return s.Permalink, map[string]string{"key": key}, true
 	}
@@ -260,15 +263,17 @@ func (x *exporter) follow(from, contentType string, body []byte) {
 }
 
 // write writes the body served at URL path p to its file: / is index.html, and a page whose path has no extension
-// is written both as the path itself, for a host that serves files as they are named (sniffing HTML, as
-// http.FileServer does), and as path.html, for hosts that map /history to history.html.
+// is written both as path/index.html, which every static host serves as HTML, and as path.html, for hosts that map
+// /history to history.html.
 func (x *exporter) write(p, contentType string, body []byte) error {
 	names := []string{strings.TrimPrefix(p, "/")}
 	switch {
 	case p == "/":
 		names = []string{"index.html"}
 	case path.Ext(p) == "" && strings.HasPrefix(contentType, "text/html"):
-		names = append(names, names[0]+".html")
+		// As a folder's index.html, which any static host serves as HTML (and which leaves room for /history/2
+		// beside /history), and as path.html for hosts that map /history to history.html.
+		names = []string{names[0] + "/index.html", names[0] + ".html"}
 	}
 	for _, name := range names {
 		if !fs.ValidPath(name) {

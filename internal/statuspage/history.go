@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mimhq/mim/web"
@@ -32,6 +33,21 @@ func (s *Service) History(w http.ResponseWriter, r *http.Request) {
 		}
 		n = v
 	}
+	s.serveHistory(w, r, n)
+}
+
+// HistoryPage serves /history/{page}, the same pages as /history?page=N.
+func (s *Service) HistoryPage(w http.ResponseWriter, r *http.Request) {
+	raw := strings.TrimPrefix(r.URL.Path, "/history/")
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxHistoryPage || strconv.Itoa(n) != raw {
+		s.notFound(w, r)
+		return
+	}
+	s.serveHistory(w, r, n)
+}
+
+func (s *Service) serveHistory(w http.ResponseWriter, r *http.Request, n int) {
 	s.serveArchived(w, r, "history "+strconv.Itoa(n), func(ctx context.Context, _ uint64) (*archivePage, error) {
 		return s.buildHistory(ctx, n)
 	})
@@ -54,7 +70,8 @@ func historyHref(page int) string {
 	if page <= 1 {
 		return "/history"
 	}
-	return "/history?page=" + strconv.Itoa(page)
+	// A path, not a query, so a static copy of the page (mim export static) holds every page as a file.
+	return "/history/" + strconv.Itoa(page)
 }
 
 func (s *Service) buildHistory(ctx context.Context, n int) (*archivePage, error) {
