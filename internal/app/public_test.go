@@ -768,3 +768,25 @@ func TestStaticExportHoldsEveryHistoryPage(t *testing.T) {
 		require.NoError(t, err, "%s is in the copy", p)
 	}
 }
+
+// Positions count as Statuspage's do: top level from 1, and from 1 again inside each group.
+func TestComponentPositionsCountWithinTheirGroup(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	comps := e.do("", "GET", "/api/v2/components.json", nil, 200)["components"].([]any)
+	top, inGroup := []float64{}, map[string][]float64{}
+	for _, c := range comps {
+		m := c.(map[string]any)
+		if g, ok := m["group_id"].(string); ok && g != "" {
+			inGroup[g] = append(inGroup[g], m["position"].(float64))
+		} else {
+			top = append(top, m["position"].(float64))
+		}
+	}
+	require.Equal(t, []float64{1, 2}, top, "the Europe group and the ungrouped API")
+	for g, ps := range inGroup {
+		for i, p := range ps {
+			require.EqualValues(t, i+1, p, "group %s", g)
+		}
+	}
+}

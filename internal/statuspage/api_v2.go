@@ -166,15 +166,19 @@ func (v *view) componentJSON(c Component, groupID *string) componentJSON {
 // componentsJSON lists every component, each group followed by its members. A group is synthesised per group name:
 // its id is derived from the name, its status is its members' worst, its position and dates come from its members.
 func (v *view) componentsJSON() []componentJSON {
+	// Positions count as Statuspage's do: the top level (groups and ungrouped components) from 1, and each group's
+	// members from 1 within it.
 	out := make([]componentJSON, 0, len(v.state.Components)+len(v.top))
-	for _, e := range v.top {
+	for top, e := range v.top {
 		if e.component != nil {
-			out = append(out, v.componentJSON(*e.component, nil))
+			c := v.componentJSON(*e.component, nil)
+			c.Position = top + 1
+			out = append(out, c)
 			continue
 		}
 		id := groupID(e.group)
 		g := componentJSON{
-			ID: id, Name: e.group, Status: domain.ComponentOperational, Position: e.members[0].Position,
+			ID: id, Name: e.group, Status: domain.ComponentOperational, Position: top + 1,
 			PageID: v.page.ID, Group: true, Components: make([]string, 0, len(e.members)),
 		}
 		var created, updated time.Time
@@ -188,8 +192,10 @@ func (v *view) componentsJSON() []componentJSON {
 		}
 		g.CreatedAt, g.UpdatedAt = v.stamp(created), v.stamp(updated)
 		out = append(out, g)
-		for _, m := range e.members {
-			out = append(out, v.componentJSON(m, &id))
+		for i, m := range e.members {
+			c := v.componentJSON(m, &id)
+			c.Position = i + 1
+			out = append(out, c)
 		}
 	}
 	return out
