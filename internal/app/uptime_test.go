@@ -94,10 +94,10 @@ func uptimeText(n *html.Node) string {
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
-// percentOf reads "99.95 % uptime".
+// percentOf reads "99.95 % uptime" (or "99.95 % uptime since 3 December").
 func percentOf(t *testing.T, s string) float64 {
 	t.Helper()
-	num, ok := strings.CutSuffix(s, " % uptime")
+	num, _, ok := strings.Cut(s, " % uptime")
 	require.True(t, ok, s)
 	v, err := strconv.ParseFloat(num, 64)
 	require.NoError(t, err)
@@ -145,7 +145,8 @@ func TestPageHoldsNinetyDayMarksPerComponentWithWords(t *testing.T) {
 		require.True(t, strings.HasPrefix(today.text, "Today, "+time.Now().UTC().Format("2 January 2006")+" (UTC), so far:"),
 			today.text)
 		require.Contains(t, today.text, "Operational. No partial or major outage.")
-		require.Equal(t, "100.00 % uptime", b.percent)
+		require.Equal(t, "100.00 % uptime since "+time.Now().UTC().Format("2 January"), b.percent,
+			"components added today say since when")
 	}
 	page := string(e.request("", "GET", "/", nil, nil).body)
 	require.Contains(t, page, `data-testid="uptime-legend"`)
@@ -175,7 +176,7 @@ func TestPublishedOutageIsRolledUpAndShownOnTodaysMark(t *testing.T) {
 	require.Contains(t, today.text, "Incident: EU control plane failure ("+key+").")
 	require.Less(t, percentOf(t, bar.percent), 100.0)
 	require.Equal(t, "Partial or major outage on 1 of the last 90 days", bar.summary)
-	require.Equal(t, "100.00 % uptime", e.uptimeBars()["API"].percent, "other components are untouched")
+	require.Equal(t, "100.00 % uptime since "+time.Now().UTC().Format("2 January"), e.uptimeBars()["API"].percent, "other components are untouched")
 
 	e.do("ic", "POST", "/api/v1/incidents/"+key+"/updates", map[string]any{"status": "resolved", "body": "Fixed",
 		"publish": true, "components": map[string]string{"control-plane-eu": "operational"}}, 201)
@@ -256,8 +257,9 @@ func TestNinetyDayViewOfRecordedHistoryNamesOnlyPublicIncidents(t *testing.T) {
 	require.NotContains(t, mark(10).text, "Internal-only hiccup")
 
 	// 72 hours of major outage in the 60 days since API was added; degraded time counts as up.
-	require.Equal(t, "95.00 % uptime", bar.percent)
-	require.Equal(t, "Partial or major outage on 4 of the last 90 days; degraded performance only on 1", bar.summary)
+	require.Equal(t, "95.00 % uptime since "+midnight.AddDate(0, 0, -60).Format("2 January"), bar.percent)
+	require.Equal(t, "Partial or major outage on 4 of the last 90 days; degraded performance, with no outage, on 1 day",
+		bar.summary)
 }
 
 func uniqueSorted(a, b string) []string {

@@ -58,6 +58,16 @@ func uptimeView(c Component) *web.StatusUptime {
 	}
 	if pct, ok := uptime.Percent(c.Uptime); ok {
 		u.Percent = strconv.FormatFloat(uptime.Floor2(pct), 'f', 2, 64) + " % uptime"
+		// A component younger than the bar: say over what time the percentage is, so a short history does not
+		// read as 90 days.
+		for _, d := range c.Uptime {
+			if !d.NoData() {
+				if d.Date != c.Uptime[0].Date {
+					u.Percent += " since " + d.Date.Format("2 January")
+				}
+				break
+			}
+		}
 	} else {
 		u.Percent = "No uptime data yet"
 	}
@@ -78,8 +88,12 @@ func uptimeView(c Component) *web.StatusUptime {
 	default:
 		u.Summary = fmt.Sprintf("Partial or major outage on %d of the last %d days", outage, n)
 	}
-	if degraded > 0 {
-		u.Summary += fmt.Sprintf("; degraded performance only on %d", degraded)
+	switch degraded {
+	case 0:
+	case 1:
+		u.Summary += "; degraded performance, with no outage, on 1 day"
+	default:
+		u.Summary += fmt.Sprintf("; degraded performance, with no outage, on %d days", degraded)
 	}
 	return u
 }

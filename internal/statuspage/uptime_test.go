@@ -89,7 +89,8 @@ func TestPageShowsNinetyDayMarksPerComponentEachWithItsStoryInWords(t *testing.T
 
 	// 4.5 h of outage before today and 1 h today, over the 89 days and 10 hours since the first day of the window.
 	require.Equal(t, "99.74 % uptime | Partial or major outage on 2 of the last 90 days", percents["Card processing"])
-	require.Equal(t, "100.00 % uptime | No partial or major outage in the last 90 days", percents["API"])
+	require.Equal(t, "100.00 % uptime since 5 April | No partial or major outage in the last 90 days", percents["API"],
+		"a component younger than the bar says since when its percentage counts")
 
 	legend := one(t, doc, "uptime-legend")
 	require.Equal(t, uptime.Rule, textOf(one(t, legend, "uptime-rule")))
