@@ -6,7 +6,7 @@
 # weighs on both alike and on one round only.
 #
 #   scripts/bench.sh [MIM_URL]      environment: BENCH_DURATION (5s), BENCH_ROUNDS (3), BENCH_CONNECTIONS (64),
-#                                   BENCH_THREADS (2), BENCH_BARE_ADDR (127.0.0.1:8099),
+#                                   BENCH_THREADS (1), BENCH_BARE_ADDR (127.0.0.1:8099),
 #                                   BENCH_PATHS ("/ /api/v2/summary.json")
 set -euo pipefail
 url=${1:-http://127.0.0.1:8080}
@@ -15,7 +15,7 @@ command -v wrk >/dev/null || { echo "bench: install wrk (apt-get install wrk)" >
 duration=${BENCH_DURATION:-5s}
 rounds=${BENCH_ROUNDS:-3}
 conns=${BENCH_CONNECTIONS:-64}
-threads=${BENCH_THREADS:-2}
+threads=${BENCH_THREADS:-1}
 bare_addr=${BENCH_BARE_ADDR:-127.0.0.1:8099}
 read -r -a paths <<<"${BENCH_PATHS:-/ /api/v2/summary.json}"
 case "$bare_addr" in 127.*|localhost:*) ;; *) echo "bench: the bare server listens on loopback only" >&2; exit 2;; esac
