@@ -55,6 +55,8 @@ type DeclareInput struct {
 type Declared struct {
 	Record Record
 	Folded bool
+	// public is set when the declaration changed what customers see (a fold that promoted a published incident).
+	public bool
 }
 
 // Declare classifies and opens an incident, or folds a repeated alert into the open incident with its dedup key.
@@ -86,7 +88,9 @@ func (s *Service) Declare(ctx context.Context, a domain.Actor, in DeclareInput) 
 		if err != nil {
 			return Declared{}, err
 		}
-		s.onPublic()
+		if out.public {
+			s.onPublic()
+		}
 		return out, nil
 	}
 }
@@ -150,18 +154,19 @@ func (s *Service) declareTx(ctx context.Context, tx Tx, a domain.Actor, in Decla
 // fold adds a repeated alert to the open incident with its dedup key. When the repeat meets the major-incident
 // criteria and the incident is standard, the new facts promote it: a critical repeat is never lost in a counter.
 func (s *Service) fold(ctx context.Context, tx Tx, a domain.Actor, rec Record, in DeclareInput, cl domain.Classification, now time.Time) (Declared, error) {
-	rec, err := s.execute(ctx, tx, a, rec, workflow.FoldAlert{}, now)
+	rec, _, err := s.execute(ctx, tx, a, rec, workflow.FoldAlert{}, now)
 	if err != nil {
 		return Declared{}, err
 	}
+	var public bool
 	if cl.EffectiveKind() == domain.KindMajor && rec.State.Kind == domain.KindStandard && rec.State.IsOpen() {
-		rec, err = s.execute(ctx, tx, a, rec, workflow.Reclassify{Criteria: in.Criteria, Classification: cl,
+		rec, public, err = s.execute(ctx, tx, a, rec, workflow.Reclassify{Criteria: in.Criteria, Classification: cl,
 			Reason: "a repeated alert met the major-incident criteria: " + cl.Reason}, now)
 		if err != nil {
 			return Declared{}, err
 		}
 	}
-	return Declared{Record: rec, Folded: true}, nil
+	return Declared{Record: rec, Folded: true, public: public}, nil
 }
 
 // Execute applies one workflow command to the incident ref. When ifMatch is set and is not the current version, it
@@ -262,9 +267,7 @@ func (s *Service) run(ctx context.Context, a domain.Actor, ref string, ifMatch *
 		if err != nil {
 			return err
 		}
-		before := rec.State.PublicStatus()
-		out, err = s.execute(ctx, tx, a, rec, fillIDs(cmd), s.clock())
-		public = before != out.State.PublicStatus() || publishes(cmd)
+		out, public, err = s.execute(ctx, tx, a, rec, fillIDs(cmd), s.clock())
 		return err
 	})
 	if err != nil {
@@ -276,32 +279,33 @@ func (s *Service) run(ctx context.Context, a domain.Actor, ref string, ifMatch *
 	return out, nil
 }
 
-// execute decides and applies a command inside tx, saves the incident and appends the timeline.
-func (s *Service) execute(ctx context.Context, tx Tx, a domain.Actor, rec Record, cmd workflow.Command, now time.Time) (Record, error) {
+// execute decides and applies a command inside tx, saves the incident and appends the timeline. public reports
+// whether the events changed what customers see, so the caller refreshes this process's status page after commit.
+func (s *Service) execute(ctx context.Context, tx Tx, a domain.Actor, rec Record, cmd workflow.Command, now time.Time) (next Record, public bool, err error) {
 	events, err := workflow.Handle(rec.State, a, cmd, now)
 	if err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
 	state, err := workflow.ApplyAll(rec.State, events)
 	if err != nil {
-		return Record{}, domain.Internal(err)
+		return Record{}, false, domain.Internal(err)
 	}
-	next := Record{State: state, Version: rec.Version + 1, CreatedAt: rec.CreatedAt, UpdatedAt: now}
+	next = Record{State: state, Version: rec.Version + 1, CreatedAt: rec.CreatedAt, UpdatedAt: now}
 	if err := tx.Save(ctx, next); err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
 	if err := s.appendTimeline(ctx, tx, a, next, events); err != nil {
-		return Record{}, err
+		return Record{}, false, err
 	}
-	if publicChange(events) {
+	if public = publicChange(events); public {
 		if err := tx.RecomputeComponents(ctx, state.Components, now); err != nil {
-			return Record{}, err
+			return Record{}, false, err
 		}
 		if err := tx.NotifyPublic(ctx); err != nil {
-			return Record{}, err
+			return Record{}, false, err
 		}
 	}
-	return next, nil
+	return next, public, nil
 }
 
 // publicChange reports whether the events change what customers see: a publication, or a change of kind or stage
@@ -313,18 +317,6 @@ func publicChange(events []workflow.Event) bool {
 			workflow.EventVisibilityChanged, workflow.EventClassified:
 			return true
 		}
-	}
-	return false
-}
-
-func publishes(cmd workflow.Command) bool {
-	switch c := cmd.(type) {
-	case workflow.DraftUpdate:
-		return c.Publish
-	case workflow.ApproveUpdate:
-		return c.Publish
-	case workflow.PublishUpdate, workflow.MoveStage, workflow.SetStatus, workflow.SetVisibility, workflow.Reclassify:
-		return true
 	}
 	return false
 }
