@@ -26,12 +26,14 @@ import (
 
 // App is a running mim over one database.
 type App struct {
-	DB         *postgres.DB
-	Accounts   *account.Service
-	Incidents  *incident.Service
-	Components *postgres.ComponentStore
-	StatusPage *statuspage.Service
-	Handler    http.Handler
+	DB        *postgres.DB
+	Accounts  *account.Service
+	Incidents *incident.Service
+	// IncidentStore runs the reactions that commit with each incident command.
+	IncidentStore *postgres.IncidentStore
+	Components    *postgres.ComponentStore
+	StatusPage    *statuspage.Service
+	Handler       http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -54,7 +56,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.Close()
 		return nil, err
 	}
-	a.Incidents = incident.NewService(postgres.NewIncidentStore(db), nil, a.StatusPage.Invalidate)
+	a.IncidentStore = postgres.NewIncidentStore(db)
+	a.Incidents = incident.NewService(a.IncidentStore, nil, a.StatusPage.Invalidate)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
 		if err != nil {

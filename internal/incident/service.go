@@ -148,6 +148,9 @@ func (s *Service) declareTx(ctx context.Context, tx Tx, a domain.Actor, in Decla
 	if err := s.appendTimeline(ctx, tx, a, rec, events); err != nil {
 		return Declared{}, err
 	}
+	if err := tx.React(ctx, Change{After: rec, Events: events, Actor: a}); err != nil {
+		return Declared{}, err
+	}
 	return Declared{Record: rec}, nil
 }
 
@@ -297,13 +300,18 @@ func (s *Service) execute(ctx context.Context, tx Tx, a domain.Actor, rec Record
 	if err := s.appendTimeline(ctx, tx, a, next, events); err != nil {
 		return Record{}, false, err
 	}
+	change := Change{Before: rec.State, After: next, Events: events, Actor: a}
 	if public = publicChange(events); public {
-		if err := tx.RecomputeComponents(ctx, state.Components, now); err != nil {
+		change.Public = true
+		if change.Components, err = tx.RecomputeComponents(ctx, state.Components, now); err != nil {
 			return Record{}, false, err
 		}
 		if err := tx.NotifyPublic(ctx); err != nil {
 			return Record{}, false, err
 		}
+	}
+	if err := tx.React(ctx, change); err != nil {
+		return Record{}, false, err
 	}
 	return next, public, nil
 }

@@ -84,12 +84,39 @@ type Tx interface {
 	// AllComponentSlugs lists every component slug, to name the allowed values.
 	AllComponentSlugs(ctx context.Context) ([]string, error)
 	// RecomputeComponents sets each named component's status to the worst any open, unresolved incident published
-	// for it (operational when none), recording each change.
-	RecomputeComponents(ctx context.Context, slugs []string, at time.Time) error
+	// for it (operational when none), recording each change, and returns the changes.
+	RecomputeComponents(ctx context.Context, slugs []string, at time.Time) ([]ComponentChange, error)
 	// User finds a user by id or email (not_found when none).
 	User(ctx context.Context, ref string) (domain.User, error)
 	// Policy reads the current classification policy.
 	Policy(ctx context.Context) (classify.Policy, error)
 	// NotifyPublic tells every mim process, at commit, that the public state changed.
 	NotifyPublic(ctx context.Context) error
+	// React runs the store's reactions to a command's change inside this transaction: what must exist together with
+	// the change or not at all (notifications to deliver, a report to open). An error rolls the command back.
+	React(ctx context.Context, c Change) error
 }
+
+// ComponentChange is a component's public status changing because of an incident.
+type ComponentChange struct {
+	Slug string                 `json:"slug"`
+	Name string                 `json:"name"`
+	From domain.ComponentStatus `json:"from"`
+	To   domain.ComponentStatus `json:"to"`
+}
+
+// Change is what one command did to one incident, as its reactions see it before commit.
+type Change struct {
+	// Before is the state before the command: the zero Incident for a declaration.
+	Before workflow.Incident
+	After  Record
+	Events []workflow.Event
+	Actor  domain.Actor
+	// Public reports whether customers see something new (a publication, a change of kind, stage or visibility).
+	Public bool
+	// Components are the public component status changes the command caused.
+	Components []ComponentChange
+}
+
+// Declaration reports whether the change opened the incident.
+func (c Change) Declaration() bool { return c.Before.ID == "" }

@@ -21,17 +21,29 @@ import (
 )
 
 // IncidentStore implements incident.Store.
-type IncidentStore struct{ db *DB }
+type IncidentStore struct {
+	db        *DB
+	reactions []Reaction
+}
 
-// NewIncidentStore returns the incident store on db.
-func NewIncidentStore(db *DB) *IncidentStore { return &IncidentStore{db: db} }
+// Reaction is work done in the transaction of every incident command, after the incident is saved: it commits with
+// the command or not at all.
+type Reaction func(ctx context.Context, tx pgx.Tx, c incident.Change) error
+
+// NewIncidentStore returns the incident store on db; reactions run, in order, inside each command's transaction.
+func NewIncidentStore(db *DB, reactions ...Reaction) *IncidentStore {
+	return &IncidentStore{db: db, reactions: reactions}
+}
+
+// AddReaction adds a reaction run after those already added. Add them all before the store is used.
+func (s *IncidentStore) AddReaction(r Reaction) { s.reactions = append(s.reactions, r) }
 
 var _ incident.Store = (*IncidentStore)(nil)
 var _ incident.Tx = (*incidentTx)(nil)
 
 // InTx implements incident.Store.
 func (s *IncidentStore) InTx(ctx context.Context, fn func(tx incident.Tx) error) error {
-	return s.db.inTx(ctx, func(tx pgx.Tx) error { return fn(&incidentTx{tx: tx}) })
+	return s.db.inTx(ctx, func(tx pgx.Tx) error { return fn(&incidentTx{tx: tx, reactions: s.reactions}) })
 }
 
 const incidentColumns = `state, version, created_at, updated_at`
@@ -188,7 +200,19 @@ func (s *IncidentStore) Timeline(ctx context.Context, incidentID string) ([]inci
 	return out, mapError(rows.Err())
 }
 
-type incidentTx struct{ tx pgx.Tx }
+type incidentTx struct {
+	tx        pgx.Tx
+	reactions []Reaction
+}
+
+func (t *incidentTx) React(ctx context.Context, c incident.Change) error {
+	for _, r := range t.reactions {
+		if err := r(ctx, t.tx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func (t *incidentTx) NextNumber(ctx context.Context) (int64, error) {
 	var n int64
@@ -345,23 +369,23 @@ func (t *incidentTx) AllComponentSlugs(ctx context.Context) ([]string, error) {
 	return out, mapError(err)
 }
 
-func (t *incidentTx) RecomputeComponents(ctx context.Context, slugs []string, at time.Time) error {
+func (t *incidentTx) RecomputeComponents(ctx context.Context, slugs []string, at time.Time) ([]incident.ComponentChange, error) {
 	return recomputeComponents(ctx, t.tx, slugs, at)
 }
 
 // recomputeComponents sets each component to the worst status any open, unresolved incident published for it, and
 // keeps its uptime history in step (track): a change of status, or of the incidents contributing to it, closes the
-// interval in progress.
-func recomputeComponents(ctx context.Context, q querier, slugs []string, at time.Time) error {
+// interval in progress. It returns the status changes.
+func recomputeComponents(ctx context.Context, q querier, slugs []string, at time.Time) ([]incident.ComponentChange, error) {
 	// Lock the components first: two incidents publishing on one component then take turns, and the second sees the
 	// first's committed state. NO KEY UPDATE, like the UPDATE below, does not conflict with the key-share locks that
 	// linking an incident to its components takes, so declarations and publications do not deadlock.
 	if _, err := q.Exec(ctx, `SELECT 1 FROM (SELECT id FROM components WHERE slug = ANY($1) ORDER BY id FOR NO KEY UPDATE) l`,
 		slugs); err != nil {
-		return mapError(err)
+		return nil, mapError(err)
 	}
 	rows, err := q.Query(ctx, `
-		SELECT c.id::text, c.slug, c.status,
+		SELECT c.id::text, c.slug, c.name, c.status,
 		       coalesce(array_agg(cs.value #>> '{}') FILTER (WHERE cs.value IS NOT NULL), '{}'),
 		       coalesce(array_agg(DISTINCT i.key) FILTER (WHERE cs.value #>> '{}' <> 'operational'), '{}')
 		FROM components c
@@ -369,47 +393,50 @@ func recomputeComponents(ctx context.Context, q querier, slugs []string, at time
 			AND NOT coalesce((i.state->>'private')::boolean, false)
 		LEFT JOIN LATERAL jsonb_each(i.state->'component_status') cs ON cs.key = c.slug
 		WHERE c.slug = ANY($1)
-		GROUP BY c.id, c.slug, c.status`, slugs)
+		GROUP BY c.id, c.slug, c.name, c.status`, slugs)
 	if err != nil {
-		return mapError(err)
+		return nil, mapError(err)
 	}
 	type change struct {
-		id, slug, status string
-		changed          bool
-		keys             []string // of the incidents contributing a status other than operational
+		id, slug, name, from, status string
+		changed                      bool
+		keys                         []string // of the incidents contributing a status other than operational
 	}
 	var changes []change
 	for rows.Next() {
-		var id, slug, cur string
+		var id, slug, name, cur string
 		var contributions, keys []string
-		if err := rows.Scan(&id, &slug, &cur, &contributions, &keys); err != nil {
+		if err := rows.Scan(&id, &slug, &name, &cur, &contributions, &keys); err != nil {
 			rows.Close()
-			return mapError(err)
+			return nil, mapError(err)
 		}
 		worst := domain.ComponentOperational
 		for _, c := range contributions {
 			worst = domain.Worse(worst, domain.ComponentStatus(c))
 		}
-		changes = append(changes, change{id, slug, string(worst), string(worst) != cur, keys})
+		changes = append(changes, change{id, slug, name, cur, string(worst), string(worst) != cur, keys})
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return mapError(err)
+		return nil, mapError(err)
 	}
+	var out []incident.ComponentChange
 	for _, c := range changes {
 		if c.changed {
 			if _, err := q.Exec(ctx, `
 				WITH u AS (UPDATE components SET status = $2, updated_at = $3 WHERE slug = $1 RETURNING id)
 				INSERT INTO component_status_changes (component_id, status, at) SELECT id, $2, $3 FROM u`,
 				c.slug, c.status, at); err != nil {
-				return mapError(err)
+				return nil, mapError(err)
 			}
+			out = append(out, incident.ComponentChange{Slug: c.slug, Name: c.name,
+				From: domain.ComponentStatus(c.from), To: domain.ComponentStatus(c.status)})
 		}
 		if err := track(ctx, q, c.id, domain.ComponentStatus(c.status), c.keys, at, c.changed); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func (t *incidentTx) User(ctx context.Context, ref string) (domain.User, error) {
