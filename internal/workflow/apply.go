@@ -25,7 +25,7 @@ func Apply(s Incident, e Event) (Incident, error) {
 			Bridges: map[domain.BridgeKind]*Bridge{}, Actions: []Action{}, Updates: []Update{},
 			Restorations: []Restoration{}, Tickets: []Ticket{}, Escalations: []Escalation{},
 			Milestones: map[domain.Milestone]time.Time{domain.MilestoneDetected: d.DetectedAt, domain.MilestoneDeclared: at},
-			AlertCount: 1,
+			AlertCount: 1, StageEnteredAt: at,
 		}
 		if n.Components == nil {
 			n.Components = []string{}
@@ -119,6 +119,7 @@ func Apply(s Incident, e Event) (Incident, error) {
 		n.stamp(domain.MilestoneVerified, at)
 	case *StageChanged:
 		n.Stage = d.To
+		n.StageEnteredAt = at
 		switch {
 		case d.Backward:
 			// The fix did not hold: what said service was back no longer does.
