@@ -14,6 +14,7 @@ import (
 	"github.com/mimhq/mim/internal/classify"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
+	"github.com/mimhq/mim/internal/reports"
 )
 
 // Components is what the API needs of component storage.
@@ -37,6 +38,8 @@ type API struct {
 	Idempotency IdempotencyStore
 	// Maintenances stores scheduled maintenance.
 	Maintenances Maintenances
+	// Reports computes the numbers of a period.
+	Reports *reports.Service
 	// Now is the clock maintenance phases are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -66,6 +69,9 @@ func (a *API) Routes(r chi.Router) {
 		r.Delete("/", a.deleteMaintenance)
 		r.Get("/occurrences", a.maintenanceOccurrences)
 	})
+
+	r.Get("/reports/metrics", a.metrics)
+	r.Get("/reports/metrics.csv", a.metricsCSV)
 
 	r.Get("/incidents", a.listIncidents)
 	r.With(a.idempotent).Post("/incidents", a.declare)

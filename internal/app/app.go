@@ -19,8 +19,10 @@ import (
 	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postgres"
+	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/server"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/workflow"
 	"github.com/mimhq/mim/web"
 )
 
@@ -33,6 +35,7 @@ type App struct {
 	IncidentStore *postgres.IncidentStore
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
+	Reports       *reports.Service
 	Handler       http.Handler
 
 	cancel context.CancelFunc
@@ -68,6 +71,9 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
 		}
 	}
+	// PIR and RCA deadlines join the reports (Deadlines) once they are stored.
+	a.Reports = &reports.Service{Incidents: postgres.NewReportStore(db), Cadence: workflow.DefaultCadence(),
+		Location: cfg.TimeZone}
 	maintenances := postgres.NewMaintenanceStore(db)
 	maintenances.OnChange = a.StatusPage.Invalidate
 	latest, err := postgres.LatestMigration()
@@ -78,7 +84,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Handler = server.New(server.Deps{
 		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-			Maintenances: maintenances, Logger: logger},
+			Maintenances: maintenances, Reports: a.Reports, Logger: logger},
 		StatusPage: a.StatusPage,
 		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
 		Logger:     logger,

@@ -21,6 +21,7 @@ import (
 	"github.com/mimhq/mim/internal/classify"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
+	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/statuspage"
 	"github.com/mimhq/mim/internal/workflow"
 )
@@ -105,6 +106,12 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"Token", account.Token{}, nil},
 		{"ClassificationPolicy", classify.Policy{}, nil},
 		{"TimelineEntry", incident.TimelineEntry{}, nil},
+		{"MetricsReport", reports.Report{}, nil},
+		{"DurationSummary", reports.Summary{}, nil},
+		{"CadenceCompliance", reports.Compliance{}, nil},
+		{"OnTimeRate", reports.OnTimeRate{}, nil},
+		{"IncidentCount", reports.Count{}, nil},
+		{"IncidentFigures", reports.RowFigure{}, nil},
 	}
 	var problems []string
 	for _, c := range cases {

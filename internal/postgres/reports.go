@@ -1,0 +1,102 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/workflow"
+)
+
+// ReportStore reads what reports and metrics need.
+type ReportStore struct{ db *DB }
+
+// NewReportStore returns the report store on db.
+func NewReportStore(db *DB) *ReportStore { return &ReportStore{db: db} }
+
+// IncidentsDeclared returns the incidents, major and standard, declared in [from, to), oldest first. created_at is
+// the declaration (the Declared event's time; the importer sets it to the original declaration), so the range is
+// read from the incidents_created_at index. Only the parts of the state the numbers use are sent over: the
+// milestones, the severity, the components and the updates' times and statuses, not bodies, bridges or tickets.
+func (s *ReportStore) IncidentsDeclared(ctx context.Context, from, to time.Time) ([]workflow.Incident, error) {
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT jsonb_build_object(
+		         'key', state->'key', 'title', state->'title', 'kind', state->'kind', 'stage', state->'stage',
+		         'status', state->'status', 'criteria', jsonb_build_object('severity', state->'criteria'->'severity'),
+		         'components', state->'components', 'milestones', state->'milestones',
+		         'updates', coalesce((SELECT jsonb_agg(jsonb_build_object('state', u->'state', 'status', u->'status',
+		                                 'published_at', u->'published_at', 'superseded', u->'superseded'))
+		                              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(state->'updates') = 'array'
+		                                                          THEN state->'updates' ELSE '[]'::jsonb END) u
+		                              WHERE u->>'state' = 'published'), '[]'::jsonb))
+		FROM incidents
+		WHERE created_at >= $1 AND created_at < $2
+		ORDER BY created_at, id`, from, to)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var out []workflow.Incident
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, mapError(err)
+		}
+		var s workflow.Incident
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, domain.Internal(fmt.Errorf("decode incident for reports: %w", err))
+		}
+		out = append(out, s)
+	}
+	return out, mapError(rows.Err())
+}
+
+// OpenIncidentCount is how many incidents are open of one kind and severity.
+type OpenIncidentCount struct {
+	Kind     domain.Kind
+	Severity domain.Severity
+	Count    int
+}
+
+// OpenIncidents counts the open incidents by kind and severity, from the columns copied out of the state.
+func (s *ReportStore) OpenIncidents(ctx context.Context) ([]OpenIncidentCount, error) {
+	rows, err := s.db.Pool.Query(ctx, `
+		SELECT kind, severity, count(*) FROM incidents WHERE is_open GROUP BY kind, severity ORDER BY kind, severity`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var out []OpenIncidentCount
+	for rows.Next() {
+		var c OpenIncidentCount
+		if err := rows.Scan(&c.Kind, &c.Severity, &c.Count); err != nil {
+			return nil, mapError(err)
+		}
+		out = append(out, c)
+	}
+	return out, mapError(rows.Err())
+}
+
+// OpenMajorIncidents returns the state of every open major incident (to see which updates are overdue).
+func (s *ReportStore) OpenMajorIncidents(ctx context.Context) ([]workflow.Incident, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT state FROM incidents WHERE is_open AND kind = 'major'`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var out []workflow.Incident
+	for rows.Next() {
+		var raw []byte
+		if err := rows.Scan(&raw); err != nil {
+			return nil, mapError(err)
+		}
+		var s workflow.Incident
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return nil, domain.Internal(fmt.Errorf("decode incident for metrics: %w", err))
+		}
+		out = append(out, s)
+	}
+	return out, mapError(rows.Err())
+}
