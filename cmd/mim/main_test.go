@@ -144,4 +144,5 @@ func TestUnknownCommandAndBadConfigurationFailClearly(t *testing.T) {
 	require.ErrorContains(t, run(context.Background(), []string{"frobnicate"}, getenv(nil), nil, io.Discard, &stderr), "unknown command")
 	require.ErrorContains(t, run(context.Background(), []string{"serve", "--timezone", "Mars/Olympus"}, getenv(nil), nil, io.Discard, &stderr), "IANA")
 	require.ErrorContains(t, run(context.Background(), []string{"serve"}, getenv(map[string]string{"MIM_ADDR": "nonsense"}), nil, io.Discard, &stderr), "host:port")
+	require.ErrorContains(t, run(context.Background(), []string{"serve"}, getenv(map[string]string{"MIM_METRICS_TOKEN": "short"}), nil, io.Discard, &stderr), "MIM_METRICS_TOKEN")
 }

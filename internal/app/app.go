@@ -18,6 +18,7 @@ import (
 	"github.com/mimhq/mim/internal/config"
 	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/incident"
+	"github.com/mimhq/mim/internal/metrics"
 	"github.com/mimhq/mim/internal/postgres"
 	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/server"
@@ -36,7 +37,9 @@ type App struct {
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
 	Reports       *reports.Service
-	Handler       http.Handler
+	// Metrics is the Prometheus registry /metrics serves.
+	Metrics *metrics.Metrics
+	Handler http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -71,8 +74,9 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
 		}
 	}
+	reportStore := postgres.NewReportStore(db)
 	// PIR and RCA deadlines join the reports (Deadlines) once they are stored.
-	a.Reports = &reports.Service{Incidents: postgres.NewReportStore(db), Cadence: workflow.DefaultCadence(),
+	a.Reports = &reports.Service{Incidents: reportStore, Cadence: workflow.DefaultCadence(),
 		Location: cfg.TimeZone}
 	maintenances := postgres.NewMaintenanceStore(db)
 	maintenances.OnChange = a.StatusPage.Invalidate
@@ -81,13 +85,16 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.Close()
 		return nil, err
 	}
+	a.Metrics = metrics.New(reportStore, workflow.DefaultCadence(), nil, cfg.MetricsToken, logger)
 	a.Handler = server.New(server.Deps{
 		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
 			Maintenances: maintenances, Reports: a.Reports, Logger: logger},
-		StatusPage: a.StatusPage,
-		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
-		Logger:     logger,
+		StatusPage:  a.StatusPage,
+		Ready:       func(ctx context.Context) error { return db.Ready(ctx, latest) },
+		Logger:      logger,
+		HTTPMetrics: server.NewHTTPMetrics(a.Metrics.Registry),
+		Metrics:     a.Metrics.Handler(),
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel

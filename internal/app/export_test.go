@@ -26,6 +26,7 @@ var notExported = map[string]string{
 	"/healthz":        "the health of this process",
 	"/readyz":         "the readiness of this process",
 	"/openapi.yaml":   "the API's description, not the status page",
+	"/metrics":        "Prometheus metrics of this process, behind MIM_METRICS_TOKEN: not public",
 	"/history/{page}": "the history's further pages: exported as its Older links reach them; this page has one",
 	"/brand.css":      "exported when an accent colour is configured (TestBrandingDressesThePublicPages); this page has none",
 	"/brand/logo":     "exported when a logo is configured (TestBrandingDressesThePublicPages); this page has none",

@@ -40,6 +40,8 @@ type Config struct {
 	SMTPURL string
 	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
 	AllowPrivateTargets bool
+	// MetricsToken is the bearer token Prometheus must send to read /metrics; empty means /metrics is not served.
+	MetricsToken string
 	// Demo seeds demo components and users into an empty database.
 	Demo bool
 	// LogLevel and LogFormat shape the logs.
@@ -73,6 +75,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&links, "page-links", env("MIM_PAGE_LINKS", ""), "header links of the status page: Label=https://url,Label=https://url (MIM_PAGE_LINKS)")
 	fs.StringVar(&tz, "timezone", env("MIM_TIMEZONE", "UTC"), "organisation time zone, IANA name (MIM_TIMEZONE)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
+	fs.StringVar(&c.MetricsToken, "metrics-token", env("MIM_METRICS_TOKEN", ""), "bearer token that Prometheus sends to scrape /metrics; empty: /metrics is off (MIM_METRICS_TOKEN)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
 	fs.StringVar(&demo, "demo", env("MIM_DEMO", ""), "seed demo data into an empty database; default: true with the embedded PostgreSQL (MIM_DEMO)")
 	fs.StringVar(&level, "log-level", env("MIM_LOG_LEVEL", "info"), "debug, info, warn or error (MIM_LOG_LEVEL)")
@@ -107,6 +110,9 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	} else if c.Demo, err = strconv.ParseBool(demo); err != nil {
 		errs = append(errs, "MIM_DEMO must be true or false")
 	}
+	if c.MetricsToken != "" && (len(c.MetricsToken) < 16 || !visibleASCII(c.MetricsToken)) {
+		errs = append(errs, "MIM_METRICS_TOKEN must be at least 16 visible ASCII characters (e.g. openssl rand -hex 32)")
+	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Sprintf("addr %q must be host:port", c.Addr))
 	}
@@ -136,6 +142,15 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		return c, nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, fs.Args(), nil
+}
+
+func visibleASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // Link is a labelled link in the status page's header.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/metrics"
 	"github.com/mimhq/mim/internal/workflow"
 )
 
@@ -53,24 +54,17 @@ func (s *ReportStore) IncidentsDeclared(ctx context.Context, from, to time.Time)
 	return out, mapError(rows.Err())
 }
 
-// OpenIncidentCount is how many incidents are open of one kind and severity.
-type OpenIncidentCount struct {
-	Kind     domain.Kind
-	Severity domain.Severity
-	Count    int
-}
-
-// OpenIncidents counts the open incidents by kind and severity, from the columns copied out of the state.
-func (s *ReportStore) OpenIncidents(ctx context.Context) ([]OpenIncidentCount, error) {
+// OpenIncidentCounts counts the open incidents by kind and severity, from the columns copied out of the state.
+func (s *ReportStore) OpenIncidentCounts(ctx context.Context) ([]metrics.OpenCount, error) {
 	rows, err := s.db.Pool.Query(ctx, `
 		SELECT kind, severity, count(*) FROM incidents WHERE is_open GROUP BY kind, severity ORDER BY kind, severity`)
 	if err != nil {
 		return nil, mapError(err)
 	}
 	defer rows.Close()
-	var out []OpenIncidentCount
+	var out []metrics.OpenCount
 	for rows.Next() {
-		var c OpenIncidentCount
+		var c metrics.OpenCount
 		if err := rows.Scan(&c.Kind, &c.Severity, &c.Count); err != nil {
 			return nil, mapError(err)
 		}

@@ -34,8 +34,9 @@ func (w *nullWriter) Write(p []byte) (int, error) { return len(p), nil }
 
 // benchmarkPublic measures one public GET through the whole handler: router, request id, recovery, request log at
 // info level (so the per-request debug line is not written), request checks, then the snapshot.
-func benchmarkPublic(b *testing.B, path string) {
-	h := newBenchServer(b)
+func benchmarkPublic(b *testing.B, path string) { benchmarkHandler(b, newBenchServer(b), path) }
+
+func benchmarkHandler(b *testing.B, h http.Handler, path string) {
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	w := &nullWriter{h: http.Header{}}
@@ -54,3 +55,9 @@ func BenchmarkPublicPage(b *testing.B) { benchmarkPublic(b, "/") }
 
 // BenchmarkPublicSummary measures GET /api/v2/summary.json through server.New.
 func BenchmarkPublicSummary(b *testing.B) { benchmarkPublic(b, "/api/v2/summary.json") }
+
+// BenchmarkPublicPageWithMetrics is BenchmarkPublicPage with the Prometheus request metrics on, as mim serves.
+func BenchmarkPublicPageWithMetrics(b *testing.B) {
+	h, _ := newMetricsServer(b)
+	benchmarkHandler(b, h, "/")
+}

@@ -28,12 +28,20 @@ type Deps struct {
 	StatusPage *statuspage.Service
 	Ready      Readiness
 	Logger     *slog.Logger
+	// HTTPMetrics records every request; nil records nothing.
+	HTTPMetrics *HTTPMetrics
+	// Metrics serves /metrics (it checks its own token); nil answers 404 there.
+	Metrics http.Handler
 }
 
 // New returns mim's whole HTTP handler.
 func New(d Deps) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requests(d.Logger), recoverer(d.Logger), cleanRequest, publicPreflight, middleware.GetHead)
+	r.Use(requests(d.Logger))
+	if d.HTTPMetrics != nil {
+		r.Use(d.HTTPMetrics.instrument)
+	}
+	r.Use(recoverer(d.Logger), cleanRequest, publicPreflight, middleware.GetHead)
 	r.NotFound(notFound)
 	r.MethodNotAllowed(methodNotAllowed)
 
@@ -49,6 +57,11 @@ func New(d Deps) http.Handler {
 		}
 		writePlain(w, http.StatusOK, "ready")
 	})
+	metricsHandler := http.HandlerFunc(notFound)
+	if d.Metrics != nil {
+		metricsHandler = d.Metrics.ServeHTTP // Prometheus; bearer MIM_METRICS_TOKEN, else 404
+	}
+	r.Get("/metrics", metricsHandler)
 	r.Get("/openapi.yaml", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/yaml")
 		_, _ = w.Write(docs.OpenAPI)
