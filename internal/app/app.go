@@ -17,6 +17,7 @@ import (
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/config"
 	"github.com/mimhq/mim/internal/demo"
+	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/metrics"
 	"github.com/mimhq/mim/internal/postgres"
@@ -155,4 +156,10 @@ func (a *App) Close() {
 	a.cancel()
 	a.wg.Wait()
 	a.DB.Close()
+}
+
+// ReportsPages returns the reports page and its CSV download for the responder UI to mount (at /app/reports and
+// /app/reports.csv) behind its sign-in; actor tells who is signed in.
+func (a *App) ReportsPages(actor func(*http.Request) (domain.Actor, bool), logger *slog.Logger) *reports.Pages {
+	return &reports.Pages{Service: a.Reports, Actor: actor, CSVPath: "/app/reports.csv", Logger: logger}
 }
