@@ -37,7 +37,9 @@ type API struct {
 	Idempotency IdempotencyStore
 	// Maintenances stores scheduled maintenance.
 	Maintenances Maintenances
-	// Now is the clock maintenance phases are evaluated with; nil means time.Now.
+	// PostIncident stores PIRs, RCAs, corrective actions, problems and the holiday calendar.
+	PostIncident PostIncident
+	// Now is the clock maintenance phases and deadlines are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -91,7 +93,9 @@ func (a *API) Routes(r chi.Router) {
 		r.Post("/escalations", a.escalate)
 		r.Post("/milestones", a.setMilestone)
 		r.With(a.idempotent).Post("/tickets", a.linkTicket)
+		a.incidentReportRoutes(r)
 	})
+	a.postIncidentRoutes(r)
 }
 
 type actorKey struct{}

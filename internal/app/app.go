@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postgres"
@@ -33,7 +35,12 @@ type App struct {
 	IncidentStore *postgres.IncidentStore
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
-	Handler       http.Handler
+	// PostIncident stores PIRs, RCAs, corrective actions, problems and holidays; its Enqueuer (reminders) and
+	// OnPublished (subscriber notification) are left for the delivery engine to fill in.
+	PostIncident *postgres.PostIncidentStore
+	// API is the /api/v1 surface (its Now is the clock of the deadlines it shows).
+	API     *api.API
+	Handler http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -57,6 +64,9 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		return nil, err
 	}
 	a.IncidentStore = postgres.NewIncidentStore(db)
+	a.PostIncident = postgres.NewPostIncidentStore(db, cfg.TimeZone)
+	a.PostIncident.BaseURL, a.PostIncident.OnPublicChange = cfg.BaseURL, a.StatusPage.Invalidate
+	a.IncidentStore.AddReaction(a.PostIncident.React)
 	a.Incidents = incident.NewService(a.IncidentStore, nil, a.StatusPage.Invalidate)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
@@ -75,10 +85,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.Close()
 		return nil, err
 	}
+	a.API = &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
+		Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
+		Maintenances: maintenances, PostIncident: a.PostIncident, Logger: logger}
 	a.Handler = server.New(server.Deps{
-		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
-			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-			Maintenances: maintenances, Logger: logger},
+		API:        a.API,
 		StatusPage: a.StatusPage,
 		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
 		Logger:     logger,
@@ -91,6 +102,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
 	}()
 	return a, nil
+}
+
+// Periodics is the leader-run periodic work of this App, for the scheduler: the post-incident deadline reminders.
+func (a *App) Periodics() []delivery.Periodic {
+	return []delivery.Periodic{a.PostIncident.Periodic(5 * time.Minute)}
 }
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`
