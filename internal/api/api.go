@@ -39,6 +39,8 @@ type API struct {
 	Maintenances Maintenances
 	// PostIncident stores PIRs, RCAs, corrective actions, problems and the holiday calendar.
 	PostIncident PostIncident
+	// Location is the organisation's zone (MIM_TIMEZONE); nil means UTC.
+	Location *time.Location
 	// Now is the clock maintenance phases and deadlines are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger

@@ -80,13 +80,15 @@ func (a *API) incidentReportRoutes(r chi.Router) {
 
 // documentJSON is the part of a PIR's or RCA's answer common to both; the content's fields sit beside it.
 type documentJSON struct {
-	Incident    string                     `json:"incident"`
-	Kind        postincident.Kind          `json:"kind"`
-	Status      postincident.Status        `json:"status"`
-	Overdue     bool                       `json:"overdue"`
-	ConcludedAt time.Time                  `json:"concluded_at"`
-	TargetAt    *time.Time                 `json:"target_at,omitempty"`
-	DueAt       time.Time                  `json:"due_at"`
+	Incident    string              `json:"incident"`
+	Kind        postincident.Kind   `json:"kind"`
+	Status      postincident.Status `json:"status"`
+	Overdue     bool                `json:"overdue"`
+	ConcludedAt time.Time           `json:"concluded_at"`
+	TargetAt    *time.Time          `json:"target_at,omitempty"`
+	DueAt       time.Time           `json:"due_at"`
+	// Zone is the organisation's zone, in which the RCA's business days are counted.
+	Zone        string                     `json:"zone"`
 	Version     int                        `json:"version"`
 	ReviewedBy  *domain.Person             `json:"reviewed_by,omitempty"`
 	ReviewedAt  *time.Time                 `json:"reviewed_at,omitempty"`
@@ -108,6 +110,13 @@ type rcaJSON struct {
 	postincident.RCA
 }
 
+func (a *API) location() *time.Location {
+	if a.Location != nil {
+		return a.Location
+	}
+	return time.UTC
+}
+
 func (a *API) presentDocument(d postincident.Document) any {
 	utc := func(t *time.Time) *time.Time {
 		if t == nil {
@@ -117,7 +126,8 @@ func (a *API) presentDocument(d postincident.Document) any {
 		return &u
 	}
 	head := documentJSON{Incident: d.IncidentKey, Kind: d.Kind, Status: d.Status, Overdue: d.Overdue(a.now()),
-		ConcludedAt: d.ConcludedAt.UTC(), TargetAt: utc(d.TargetAt), DueAt: d.DueAt.UTC(), Version: d.Version,
+		ConcludedAt: d.ConcludedAt.UTC(), TargetAt: utc(d.TargetAt), DueAt: d.DueAt.UTC(), Zone: a.location().String(),
+		Version:    d.Version,
 		ReviewedBy: d.ReviewedBy, ReviewedAt: utc(d.ReviewedAt), PublishedAt: utc(d.PublishedAt), Public: d.Public,
 		CreatedAt: d.CreatedAt.UTC(), UpdatedAt: d.UpdatedAt.UTC()}
 	if d.Kind == postincident.KindRCA {
@@ -152,6 +162,7 @@ type readOnlyDocument struct {
 	ConcludedAt json.RawMessage `json:"concluded_at"`
 	TargetAt    json.RawMessage `json:"target_at"`
 	DueAt       json.RawMessage `json:"due_at"`
+	Zone        json.RawMessage `json:"zone"`
 	Version     json.RawMessage `json:"version"`
 	ReviewedBy  json.RawMessage `json:"reviewed_by"`
 	ReviewedAt  json.RawMessage `json:"reviewed_at"`

@@ -87,7 +87,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	a.API = &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 		Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-		Maintenances: maintenances, PostIncident: a.PostIncident, Logger: logger}
+		Maintenances: maintenances, PostIncident: a.PostIncident, Location: cfg.TimeZone,
+		Logger: logger}
 	a.Handler = server.New(server.Deps{
 		API:        a.API,
 		StatusPage: a.StatusPage,

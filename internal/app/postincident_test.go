@@ -25,7 +25,7 @@ func drilled(t *testing.T) (*env, string, map[string]any) {
 	e := setup(t)
 	var out bytes.Buffer
 	require.NoError(t, drill.Run(context.Background(), drill.Options{BaseURL: e.srv.URL, Token: e.tokens["admin"],
-		Out: &out}), out.String())
+		Out: &out, OpenReports: true}), out.String())
 	inc := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)[0].(map[string]any)
 	ic := inc["roles"].(map[string]any)["incident_commander"].(map[string]any)["email"].(string)
 	tok, _, err := e.app.Accounts.CreateToken(context.Background(), ic, "t", nil)
@@ -254,8 +254,20 @@ func TestReopeningMarksTheReportsForRevisionWithoutDuplicates(t *testing.T) {
 	require.Equal(t, before["summary"], pir["summary"], "reopening keeps what was written")
 	require.Equal(t, before["due_at"], pir["due_at"])
 
-	// Back through to conclusion: the IC records a fix, verifies, publishes resolved and concludes.
+	// Back through to conclusion: a fix, a verification, a resolved update, and the IC concludes again.
 	e.do("drill-ic", "POST", base+"/stage", map[string]any{"to": "status_updates"}, 200)
+	e.do("drill-ic", "POST", base+"/restoration", map[string]any{"kind": "fix", "description": "second fix"}, 200)
+	e.do("drill-ic", "POST", base+"/stage", map[string]any{"to": "service_restoration"}, 200)
+	e.do("drill-ic", "POST", base+"/verification", map[string]any{"method": "probes pass again"}, 200)
+	up := e.do("drill-ic", "POST", base+"/updates", map[string]any{"status": "resolved", "body": "Resolved again.",
+		"components": map[string]string{"control-plane-eu": "operational", "swg-eu": "operational"}}, 201)
+	e.do("drill-ic", "POST", base+"/updates/"+up["created"].(map[string]any)["id"].(string)+"/approve", nil, 200)
+	e.do("drill-ic", "POST", base+"/stage", map[string]any{"to": "concluded"}, 200)
+	for _, doc := range []string{"pir", "rca"} {
+		d := e.do("ic", "GET", base+"/"+doc, nil, 200)
+		require.Equal(t, "needs_revision", d["status"], "concluding again keeps the %s as the reopening left it", doc)
+		require.Equal(t, before["concluded_at"], e.do("ic", "GET", base+"/pir", nil, 200)["concluded_at"])
+	}
 	var n int
 	require.NoError(t, e.app.DB.Pool.QueryRow(context.Background(),
 		`SELECT count(*) FROM post_incident_documents d JOIN incidents i ON i.id = d.incident_id WHERE i.key = $1`,
@@ -488,4 +500,29 @@ func TestPostIncidentBadInputIsAProblemAndStoresNothing(t *testing.T) {
 	require.Empty(t, e.do("ic", "GET", "/api/v1/corrective-actions", nil, 200)["corrective_actions"])
 	require.Empty(t, e.do("ic", "GET", "/api/v1/problems", nil, 200)["problems"])
 	require.Empty(t, e.do("ic", "GET", "/api/v1/holidays", nil, 200)["holidays"])
+}
+
+// The whole drill (make drill) takes the reports through: the RCA's action tracked to done, both published, the
+// PIR's customer-safe version on the permalink.
+func TestDrillPublishesTheReportsAndTracksTheActionToDone(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	var out bytes.Buffer
+	require.NoError(t, drill.Run(context.Background(), drill.Options{BaseURL: e.srv.URL, Token: e.tokens["admin"],
+		Out: &out}), out.String())
+	require.Contains(t, out.String(), "the corrective action was tracked to done")
+	key := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)[0].(map[string]any)["key"].(string)
+	actions := e.do("admin", "GET", "/api/v1/corrective-actions?incident="+key, nil, 200)["corrective_actions"].([]any)
+	require.Len(t, actions, 1)
+	require.Equal(t, "done", actions[0].(map[string]any)["status"])
+	require.Equal(t, "published", e.do("admin", "GET", "/api/v1/incidents/"+key+"/pir", nil, 200)["status"])
+	require.Equal(t, "published", e.do("admin", "GET", "/api/v1/incidents/"+key+"/rca", nil, 200)["status"])
+	page := e.request("", "GET", "/incidents/"+key, nil, nil)
+	require.Contains(t, string(page.body), "now monitor its renewal")
+	for _, secret := range internalFields(t, e, key)[:3] {
+		require.NotContains(t, string(page.body), secret)
+	}
+	// Nothing is late right after a drill.
+	board := e.do("admin", "GET", "/api/v1/deadlines", nil, 200)
+	require.Empty(t, board["overdue"])
 }
