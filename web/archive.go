@@ -10,6 +10,17 @@ type IncidentPage struct {
 	// Duration is how long the incident lasted, from its first published update to its resolution; nil while it
 	// is not resolved.
 	Duration *StatusDuration
+	// Reports are the customer-safe Post Incident Report and Root Cause Analysis, when published as such.
+	Reports []IncidentReport
+}
+
+// IncidentReport is a customer-safe post-incident report on a permalink.
+type IncidentReport struct {
+	Kind    string // pir or rca
+	Heading string
+	// Body is the report's Markdown rendered to HTML and sanitised.
+	Body      SanitizedHTML
+	Published StatusTime
 }
 
 // HistoryPage is one page of the incident history: a few calendar months, newest first.

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,8 +13,11 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/app"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/drill"
 	"github.com/mimhq/mim/internal/postgrestest"
 )
 
@@ -69,4 +74,46 @@ func TestExportCommandNeedsStaticAndOneDirectory(t *testing.T) {
 	require.ErrorContains(t, run(context.Background(), []string{"export", "html", "x"}, env, nil, io.Discard, io.Discard), exportUsage)
 	require.ErrorContains(t, run(context.Background(), []string{"export", "static"}, env, nil, io.Discard, io.Discard), "one directory")
 	require.ErrorContains(t, run(context.Background(), []string{"export", "static", "a", "b"}, env, nil, io.Discard, io.Discard), "one directory")
+}
+
+// `mim export evidence KEY` prints the drill incident's evidence, every timeline event included.
+func TestExportEvidenceCommandPrintsTheIncident(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	env := map[string]string{"MIM_DATABASE_URL": postgrestest.NewDatabase(t), "MIM_DEMO": "false", "MIM_LOG_LEVEL": "warn"}
+	cfg, _, err := config.Load("serve", nil, getenv(env), io.Discard, nil)
+	require.NoError(t, err)
+	a, err := app.New(ctx, cfg, env["MIM_DATABASE_URL"], slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	live := httptest.NewServer(a.Handler)
+	t.Cleanup(func() { live.Close(); a.Close() })
+	_, err = a.Accounts.CreateUser(ctx, account.NewUser{Email: "admin@example.com", Name: "Admin", Role: domain.OrgAdmin})
+	require.NoError(t, err)
+	tok, _, err := a.Accounts.CreateToken(ctx, "admin@example.com", "drill", nil)
+	require.NoError(t, err)
+	var drillOut bytes.Buffer
+	require.NoError(t, drill.Run(ctx, drill.Options{BaseURL: live.URL, Token: tok, Out: &drillOut}), drillOut.String())
+	timeline, err := a.Incidents.Timeline(ctx, "INC-1")
+	require.NoError(t, err)
+
+	var out bytes.Buffer
+	require.NoError(t, run(ctx, []string{"export", "evidence", "INC-1"}, getenv(env), nil, &out, io.Discard))
+	require.Contains(t, out.String(), "# Evidence: INC-1")
+	require.Contains(t, out.String(), fmt.Sprintf("## Timeline (%d events)", len(timeline)))
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"export", "evidence", "--format", "json", "INC-1"}, getenv(env), nil, &out, io.Discard))
+	var ev struct {
+		Timeline []json.RawMessage `json:"timeline"`
+		PIR      struct {
+			Status string `json:"status"`
+		} `json:"pir"`
+	}
+	require.NoError(t, json.Unmarshal(out.Bytes(), &ev))
+	require.Len(t, ev.Timeline, len(timeline))
+	require.Equal(t, "published", ev.PIR.Status)
+
+	require.Error(t, run(ctx, []string{"export", "evidence", "INC-404"}, getenv(env), nil, io.Discard, io.Discard))
+	require.ErrorContains(t, run(ctx, []string{"export", "evidence", "--format", "pdf", "INC-1"}, getenv(env), nil,
+		io.Discard, io.Discard), exportUsage)
 }

@@ -39,6 +39,8 @@ Usage:
                                  (summary.json, incidents.json, components.json); importing again adds nothing
   mim export static DIR          write the public status page, its JSON, badges, history and feeds as files,
                                  for a separate host or CDN to serve (serve DIR at the root of that host)
+  mim export evidence KEY        print one incident's evidence for an auditor (--format md or json): its
+                                 classification, every timeline event, communications, PIR, RCA and actions
   mim version                    print the version
 
 Every command reads the same configuration (flags or MIM_* environment); run 'mim serve -h' to list it.

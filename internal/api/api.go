@@ -40,7 +40,11 @@ type API struct {
 	Maintenances Maintenances
 	// Reports computes the numbers of a period.
 	Reports *reports.Service
-	// Now is the clock maintenance phases are evaluated with; nil means time.Now.
+	// PostIncident stores PIRs, RCAs, corrective actions, problems and the holiday calendar.
+	PostIncident PostIncident
+	// Location is the organisation's zone (MIM_TIMEZONE); nil means UTC.
+	Location *time.Location
+	// Now is the clock maintenance phases and deadlines are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -97,7 +101,9 @@ func (a *API) Routes(r chi.Router) {
 		r.Post("/escalations", a.escalate)
 		r.Post("/milestones", a.setMilestone)
 		r.With(a.idempotent).Post("/tickets", a.linkTicket)
+		a.incidentReportRoutes(r)
 	})
+	a.postIncidentRoutes(r)
 }
 
 type actorKey struct{}

@@ -12,10 +12,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
@@ -40,6 +42,11 @@ type App struct {
 	Reports       *reports.Service
 	// Metrics is the Prometheus registry /metrics serves.
 	Metrics *metrics.Metrics
+	// PostIncident stores PIRs, RCAs, corrective actions, problems and holidays; its Enqueuer (reminders) and
+	// OnPublished (subscriber notification) are left for the delivery engine to fill in.
+	PostIncident *postgres.PostIncidentStore
+	// API is the /api/v1 surface (its Now is the clock of the deadlines it shows).
+	API     *api.API
 	Handler http.Handler
 
 	cancel context.CancelFunc
@@ -64,6 +71,9 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		return nil, err
 	}
 	a.IncidentStore = postgres.NewIncidentStore(db)
+	a.PostIncident = postgres.NewPostIncidentStore(db, cfg.TimeZone)
+	a.PostIncident.BaseURL, a.PostIncident.OnPublicChange = cfg.BaseURL, a.StatusPage.Invalidate
+	a.IncidentStore.AddReaction(a.PostIncident.React)
 	a.Incidents = incident.NewService(a.IncidentStore, nil, a.StatusPage.Invalidate)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
@@ -76,9 +86,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		}
 	}
 	reportStore := postgres.NewReportStore(db)
-	// PIR and RCA deadlines join the reports (Deadlines) once they are stored.
-	a.Reports = &reports.Service{Incidents: reportStore, Cadence: workflow.DefaultCadence(),
-		Location: cfg.TimeZone}
+	a.Reports = &reports.Service{Incidents: reportStore, Deadlines: documentDeadlines{a.PostIncident},
+		Cadence: workflow.DefaultCadence(), Location: cfg.TimeZone}
 	maintenances := postgres.NewMaintenanceStore(db)
 	maintenances.OnChange = a.StatusPage.Invalidate
 	latest, err := postgres.LatestMigration()
@@ -87,10 +96,12 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		return nil, err
 	}
 	a.Metrics = metrics.New(reportStore, workflow.DefaultCadence(), nil, cfg.MetricsToken, logger)
+	a.API = &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
+		Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
+		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Location: cfg.TimeZone,
+		Logger: logger}
 	a.Handler = server.New(server.Deps{
-		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
-			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-			Maintenances: maintenances, Reports: a.Reports, Logger: logger},
+		API:         a.API,
 		StatusPage:  a.StatusPage,
 		Ready:       func(ctx context.Context) error { return db.Ready(ctx, latest) },
 		Logger:      logger,
@@ -105,6 +116,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
 	}()
 	return a, nil
+}
+
+// Periodics is the leader-run periodic work of this App, for the scheduler: the post-incident deadline reminders.
+func (a *App) Periodics() []delivery.Periodic {
+	return []delivery.Periodic{a.PostIncident.Periodic(5 * time.Minute)}
 }
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`
@@ -162,4 +178,19 @@ func (a *App) Close() {
 // /app/reports.csv) behind its sign-in; actor tells who is signed in.
 func (a *App) ReportsPages(actor func(*http.Request) (domain.Actor, bool), logger *slog.Logger) *reports.Pages {
 	return &reports.Pages{Service: a.Reports, Actor: actor, CSVPath: "/app/reports.csv", Logger: logger}
+}
+
+// documentDeadlines gives the reports the PIR and RCA deadlines the post-incident store keeps.
+type documentDeadlines struct{ store *postgres.PostIncidentStore }
+
+func (d documentDeadlines) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]reports.Deadline, error) {
+	docs, err := d.store.DocumentDeadlines(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]reports.Deadline, len(docs))
+	for i, doc := range docs {
+		out[i] = reports.Deadline(doc)
+	}
+	return out, nil
 }

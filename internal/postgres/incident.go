@@ -176,7 +176,12 @@ func escapeLike(s string) string {
 
 // Timeline implements incident.Store.
 func (s *IncidentStore) Timeline(ctx context.Context, incidentID string) ([]incident.TimelineEntry, error) {
-	rows, err := s.db.Pool.Query(ctx, `
+	return readTimeline(ctx, s.db.Pool, incidentID)
+}
+
+// readTimeline reads an incident's timeline in order, in a transaction or not.
+func readTimeline(ctx context.Context, q querier, incidentID string) ([]incident.TimelineEntry, error) {
+	rows, err := q.Query(ctx, `
 		SELECT t.seq, t.version, t.type, t.at, coalesce(t.actor_id::text, ''), t.actor_name, coalesce(u.email, ''),
 		       t.channel, t.data, coalesce(t.token_id::text, ''), coalesce(k.created_by::text, '')
 		FROM timeline_entries t LEFT JOIN users u ON u.id = t.actor_id LEFT JOIN api_tokens k ON k.id = t.token_id

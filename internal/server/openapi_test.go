@@ -21,6 +21,7 @@ import (
 	"github.com/mimhq/mim/internal/classify"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
+	"github.com/mimhq/mim/internal/postincident"
 	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/statuspage"
 	"github.com/mimhq/mim/internal/workflow"
@@ -112,6 +113,18 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"OnTimeRate", reports.OnTimeRate{}, nil},
 		{"IncidentCount", reports.Count{}, nil},
 		{"IncidentFigures", reports.RowFigure{}, nil},
+		{"PIRContent", postincident.PIR{}, nil},
+		{"PIRTimelineItem", postincident.TimelineItem{}, nil},
+		{"RestorationStep", postincident.Step{}, nil},
+		{"RCAContent", postincident.RCA{}, nil},
+		{"PreventativeAction", postincident.PreventativeAction{}, nil},
+		{"PublicReport", postincident.PublicReport{}, nil},
+		{"PostIncidentDocument", postincident.Document{}, nil},
+		{"CorrectiveAction", postincident.CorrectiveAction{}, nil},
+		{"ProblemRecord", postincident.Problem{}, nil},
+		{"Holiday", postincident.Holiday{}, nil},
+		{"Deadline", postincident.Deadline{}, nil},
+		{"Evidence", postincident.Evidence{}, nil},
 	}
 	var problems []string
 	for _, c := range cases {

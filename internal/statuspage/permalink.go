@@ -58,11 +58,32 @@ func (s *Service) buildPermalink(ctx context.Context, gen uint64, key string) (*
 	for _, c := range snap.State.Components {
 		names[c.Slug] = c.Name
 	}
+	page := s.archiveView().permalinkPage(in, names)
+	if rs, ok := s.src.(ReportSource); ok {
+		reports, err := rs.PublicReports(ctx, key)
+		if err != nil {
+			return nil, fmt.Errorf("load reports of %s: %w", key, err)
+		}
+		page.Reports = s.archiveView().reportViews(reports)
+	}
 	var buf bytes.Buffer
-	if err := web.IncidentPageView(s.archiveView().permalinkPage(in, names)).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
+	if err := web.IncidentPageView(page).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render permalink %s: %w", key, err)
 	}
 	return &archivePage{status: http.StatusOK, res: newResource(contentTypeHTML, buf.Bytes())}, nil
+}
+
+func (v *view) reportViews(reports []Report) []web.IncidentReport {
+	var out []web.IncidentReport
+	for _, r := range reports {
+		heading := "Post Incident Report"
+		if r.Kind == "rca" {
+			heading = "Root Cause Analysis"
+		}
+		out = append(out, web.IncidentReport{Kind: r.Kind, Heading: heading,
+			Body: web.SanitizedHTML(RenderMarkdown(r.Summary)), Published: v.displayTime(r.PublishedAt)})
+	}
+	return out
 }
 
 func findIncident(incidents []Incident, key string) (Incident, bool) {

@@ -87,6 +87,19 @@ type Source interface {
 	PublicLatest(ctx context.Context, n int) ([]Incident, error)
 }
 
+// Report is a customer-safe post-incident report (PIR or RCA) of one incident.
+type Report struct {
+	Kind        string // pir or rca
+	Summary     string // Markdown
+	PublishedAt time.Time
+}
+
+// ReportSource is implemented by a Source that also serves the post-incident reports published for customers; the
+// permalink shows them under the updates.
+type ReportSource interface {
+	PublicReports(ctx context.Context, key string) ([]Report, error)
+}
+
 // NoHistory is the history part of a Source that has none, to embed in one that serves only the current state (a
 // benchmark's): no incident is found by key, and the history and the feeds are empty.
 type NoHistory struct{}
