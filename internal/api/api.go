@@ -12,8 +12,10 @@ import (
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/classify"
+	"github.com/mimhq/mim/internal/comms"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
+	"github.com/mimhq/mim/internal/workflow"
 )
 
 // Components is what the API needs of component storage.
@@ -37,7 +39,11 @@ type API struct {
 	Idempotency IdempotencyStore
 	// Maintenances stores scheduled maintenance.
 	Maintenances Maintenances
-	// Now is the clock maintenance phases are evaluated with; nil means time.Now.
+	// Comms stores who hears about incidents internally (stakeholders, customers, resolver groups, ticket systems).
+	Comms *comms.Service
+	// Cadence decides when an incident's next update is due; the zero value means workflow.DefaultCadence.
+	Cadence workflow.Cadence
+	// Now is the clock maintenance phases and update deadlines are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -67,6 +73,8 @@ func (a *API) Routes(r chi.Router) {
 		r.Get("/occurrences", a.maintenanceOccurrences)
 	})
 
+	a.commsRoutes(r)
+
 	r.Get("/incidents", a.listIncidents)
 	r.With(a.idempotent).Post("/incidents", a.declare)
 	r.Route("/incidents/{id}", func(r chi.Router) {
@@ -91,6 +99,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Post("/escalations", a.escalate)
 		r.Post("/milestones", a.setMilestone)
 		r.With(a.idempotent).Post("/tickets", a.linkTicket)
+		r.Get("/tickets", a.incidentTickets)
 	})
 }
 

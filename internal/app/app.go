@@ -12,10 +12,13 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
+	"github.com/mimhq/mim/internal/comms"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postgres"
@@ -33,15 +36,30 @@ type App struct {
 	IncidentStore *postgres.IncidentStore
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
-	Handler       http.Handler
+	// Comms is the internal communication of the process; register Comms.Periodic() and Comms.ResultHooks() with
+	// the delivery engine.
+	Comms   *comms.Service
+	Handler http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
+// Options are the parts a caller may supply instead of the defaults.
+type Options struct {
+	// Enqueue queues notifications in the caller's transaction (the delivery engine); nil sends none.
+	Enqueue delivery.Enqueuer
+	// Now is the clock of deadlines and cadence; nil means time.Now.
+	Now func() time.Time
+}
+
 // New migrates the database at databaseURL, seeds demo data when cfg.Demo, and builds the handler. Background work
 // (the public-change listener) runs until Close.
-func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger, opts ...Options) (*App, error) {
+	var opt Options
+	for _, o := range opts {
+		opt = o
+	}
 	if err := postgres.MigrateUp(ctx, databaseURL); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -57,7 +75,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		return nil, err
 	}
 	a.IncidentStore = postgres.NewIncidentStore(db)
-	a.Incidents = incident.NewService(a.IncidentStore, nil, a.StatusPage.Invalidate)
+	a.Incidents = incident.NewService(a.IncidentStore, opt.Now, a.StatusPage.Invalidate)
+	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Enqueue: opt.Enqueue, Incidents: a.Incidents, Now: opt.Now,
+		Cadence: cfg.Cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
+		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger})
+	a.IncidentStore.AddReaction(a.Comms.React)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
 		if err != nil {
@@ -78,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Handler = server.New(server.Deps{
 		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-			Maintenances: maintenances, Logger: logger},
+			Maintenances: maintenances, Comms: a.Comms, Cadence: cfg.Cadence, Now: opt.Now, Logger: logger},
 		StatusPage: a.StatusPage,
 		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
 		Logger:     logger,
