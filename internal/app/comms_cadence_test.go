@@ -164,10 +164,29 @@ func TestUnacknowledgedMajorIncidentEscalatesAutomaticallyOnce(t *testing.T) {
 		require.Equal(t, quiet, m.IncidentKey)
 	}
 
-	clock.Set(t0.Add(30 * time.Minute))
+	// A standard incident promoted at 0:20 waits for its IC from then: not escalated at 0:29:59, escalated at 0:30,
+	// once even with two processes checking at the same moment.
+	promoted := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "API latency", "severity": "high",
+		"urgency": "normal", "components": []string{"api"}}, 201)["key"].(string)
+	clock.Set(t0.Add(20 * time.Minute))
+	e.do("responder", "POST", "/api/v1/incidents/"+promoted+"/classification", map[string]any{"severity": "high",
+		"urgency": "immediate", "scope": map[string]any{"regions": []string{"eu", "us"}}, "reason": "two regions"}, 200)
+	clock.Set(t0.Add(30*time.Minute - time.Second))
 	require.NoError(t, e.app.Comms.RunAckTimeout(t.Context()))
-	require.NoError(t, e.secondProcess().Comms.RunAckTimeout(t.Context()))
-	require.Empty(t, e.newMessages())
+	require.Empty(t, e.do("admin", "GET", "/api/v1/incidents/"+promoted, nil, 200)["escalations"])
+	e.newMessages()
+
+	clock.Set(t0.Add(30 * time.Minute))
+	other := e.secondProcess()
+	var wg sync.WaitGroup
+	for _, a := range []*app.App{e.app, other} {
+		wg.Add(1)
+		go func() { defer wg.Done(); require.NoError(t, a.Comms.RunAckTimeout(context.Background())) }()
+	}
+	wg.Wait()
+	require.Equal(t, []string{"execs@example.com", "https://hooks.slack.test/services/T/B/X"}, recipients(e.newMessages(), "escalation"),
+		"the promoted incident escalates once; the first one not again")
+	require.Len(t, e.do("admin", "GET", "/api/v1/incidents/"+promoted, nil, 200)["escalations"], 1)
 	require.Len(t, e.do("admin", "GET", "/api/v1/incidents/"+quiet, nil, 200)["escalations"], 1)
 	require.Empty(t, e.do("admin", "GET", "/api/v1/incidents/"+handled, nil, 200)["escalations"])
 }

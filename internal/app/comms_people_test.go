@@ -104,7 +104,7 @@ func TestCustomerSuccessAndCustomerBridgeInvitees(t *testing.T) {
 		"only the newly invited hear of the same bridge again")
 
 	e.do("ic", "POST", path+"/updates", map[string]any{"status": "investigating", "publish": true,
-		"body": "Policies are not enforced in the EU; we are failing over.",
+		"body":       "Policies are not enforced in the EU; we are failing over.",
 		"components": map[string]string{"control-plane-eu": "major_outage"}}, 201)
 	csm := ofTopic(e.newMessages(), "csm.update")
 	require.Equal(t, []string{"acme-csm@example.com", "acme-tcsm@example.com"}, recipients(csm, "csm.update"),

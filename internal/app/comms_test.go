@@ -203,5 +203,23 @@ func TestInternalMessagesCommitWithTheChangeOrNotAtAll(t *testing.T) {
 	require.Len(t, e.newMessages(), 1)
 }
 
-var _ = json.Marshal
-var _ = strings.Contains
+// A publish retried with its Idempotency-Key is one publication: its internal messages go out once (BC-20).
+func TestRetriedPublishSendsItsInternalMessagesOnce(t *testing.T) {
+	t.Parallel()
+	e := setupComms(t, nil, nil)
+	e.do("admin", "POST", "/api/v1/stakeholder-lists", map[string]any{"name": "Leadership",
+		"emails": []string{"cto@example.com"}, "severities": []string{"critical"}}, 201)
+	e.do("admin", "POST", "/api/v1/ticket-systems", map[string]any{"name": "zendesk", "url": "https://hooks.example.com/zd"}, 201)
+	key := e.declareMajor()
+	e.engage(key)
+	e.do("ic", "POST", "/api/v1/incidents/"+key+"/tickets", map[string]any{"system": "zendesk", "ref": "ZD-1"}, 201)
+	e.newMessages()
+	e.publishUpdate(key, "We are investigating.", "publish-1")
+	e.publishUpdate(key, "We are investigating.", "publish-1")
+	msgs := e.newMessages()
+	require.Equal(t, []string{"cto@example.com"}, recipients(msgs, "stakeholder.update"))
+	require.Len(t, ofTopic(msgs, "ticket.update"), 1)
+	body, err := json.Marshal(e.do("admin", "GET", "/api/v1/incidents/"+key+"/tickets", nil, 200))
+	require.NoError(t, err)
+	require.Equal(t, 1, strings.Count(string(body), `"status":"pending"`))
+}

@@ -62,12 +62,19 @@ func (s *Service) RunCadence(ctx context.Context) error {
 }
 
 func (s *Service) cadenceOf(ctx context.Context, rec incident.Record, now time.Time) error {
-	st := rec.State
 	tx, err := s.d.Pool.Begin(ctx)
 	if err != nil {
 		return mapError(err)
 	}
 	defer func() { _ = tx.Rollback(ctx) }()
+	st, err := lockIncident(ctx, tx, rec.State.ID)
+	if err != nil {
+		return err
+	}
+	if st.Kind != domain.KindMajor || !st.IsOpen() {
+		return nil // concluded (or demoted) since it was listed
+	}
+	rec.State = st
 	var msgs []delivery.Message
 	interval := s.d.Cadence.Interval(st.Criteria.Severity)
 	if since := declaredAt(rec); interval > 0 && now.Sub(since) >= interval {
@@ -119,13 +126,16 @@ func (s *Service) cadenceOf(ctx context.Context, rec incident.Record, now time.T
 }
 
 // RunAckTimeout escalates, hierarchically and automatically, each open major incident that no Incident Commander
-// acknowledged within the timeout of its declaration. The escalation is an incident command (on the timeline, and
+// acknowledged within the timeout of its declaration (or promotion). The escalation is an incident command (on the timeline, and
 // its messages go out through React); the workflow refuses a second automatic escalation, so this happens once.
 func (s *Service) RunAckTimeout(ctx context.Context) error {
 	now := s.now()
 	return s.eachOpenMajor(ctx, func(rec incident.Record) error {
 		st := rec.State
-		if _, acked := st.Milestones[domain.MilestoneICAcknowledged]; acked || now.Sub(declaredAt(rec)) < s.d.AckTimeout {
+		// An acknowledged IC is a guard of leaving Detection & Declaration, so the wait is counted from entering it
+		// (the declaration, or the promotion to major).
+		if _, acked := st.Milestones[domain.MilestoneICAcknowledged]; acked || st.Stage != domain.StageDetectionDeclaration ||
+			now.Sub(st.StageEnteredAt) < s.d.AckTimeout {
 			return nil
 		}
 		for _, e := range st.Escalations {

@@ -2,6 +2,7 @@ package comms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/workflow"
 )
 
 // store holds this package's SQL: comms owns its tables (migrations/000008_internal_comms.up.sql).
@@ -343,6 +345,21 @@ func (st store) recordTicketResult(ctx context.Context, id, status string, attem
 	_, err = st.pool.Exec(ctx, `UPDATE ticket_deliveries SET status = $2, attempts = $3, last_error = $4, updated_at = $5
 		WHERE id = $1 AND status <> 'delivered' AND attempts <= $3`, uid, status, attempt, lastError, at)
 	return mapError(err)
+}
+
+// lockIncident reads an incident's current state and locks its row until the transaction ends, as the incident
+// service's commands do, so a periodic decision is taken on a state no command is changing: an update published
+// while the check runs is seen, not raced. It reads the incidents table of internal/postgres, read-only.
+func lockIncident(ctx context.Context, tx pgx.Tx, id string) (workflow.Incident, error) {
+	var raw []byte
+	if err := tx.QueryRow(ctx, `SELECT state FROM incidents WHERE id = $1 FOR UPDATE`, id).Scan(&raw); err != nil {
+		return workflow.Incident{}, mapError(err)
+	}
+	var st workflow.Incident
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return workflow.Incident{}, domain.Internal(err)
+	}
+	return st, nil
 }
 
 // markSent records that the periodic message of this kind and due time was sent for the incident. It reports false

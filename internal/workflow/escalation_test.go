@@ -2,6 +2,7 @@ package workflow_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -32,4 +33,18 @@ func TestAutomaticEscalationIsMimsAloneAndHappensOnce(t *testing.T) {
 	// People still escalate by hand after it.
 	s = run(t, s, admin, workflow.Escalate{Kind: domain.EscalationFunctional, Target: "dba", Reason: "db is slow"})
 	require.Len(t, s.Escalations, 2)
+}
+
+// A standard incident promoted to major enters Detection & Declaration at its promotion: what counts from the stage
+// (the wait for an acknowledged IC) starts then.
+func TestPromotionEntersTheFirstStageWhenItHappens(t *testing.T) {
+	t.Parallel()
+	s := declaredStandard(t)
+	require.Equal(t, t1, s.StageEnteredAt)
+	later := t1.Add(3 * time.Hour)
+	s = runAt(t, s, responder, workflow.Reclassify{Criteria: majorCriteria, Classification: classification(majorCriteria),
+		Reason: "spread"}, later)
+	require.Equal(t, domain.KindMajor, s.Kind)
+	require.Equal(t, domain.StageDetectionDeclaration, s.Stage)
+	require.Equal(t, later, s.StageEnteredAt)
 }
