@@ -201,6 +201,29 @@ func TestTicketSystemsReceiveEachPublishedUpdateAndLogTheResult(t *testing.T) {
 	require.Len(t, ds["ZD-1"], 2)
 	require.Equal(t, "failed", ds["ZD-1"][1].(map[string]any)["status"])
 	require.Equal(t, "HTTP 500 after 5 attempts", ds["ZD-1"][1].(map[string]any)["last_error"])
+
+	// A standard incident's tickets hear its updates too, unless an admin keeps the incident private.
+	for _, private := range []bool{false, true} {
+		std := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "slow search", "severity": "low",
+			"urgency": "low"}, 201)["key"].(string)
+		if private {
+			e.do("admin", "PUT", "/api/v1/incidents/"+std+"/visibility", map[string]any{"private": true, "reason": "internal only"}, 200)
+		}
+		e.do("responder", "POST", "/api/v1/incidents/"+std+"/tickets", map[string]any{"system": "Zendesk", "ref": "ZD-2"}, 201)
+		e.do("responder", "POST", "/api/v1/incidents/"+std+"/updates", map[string]any{"status": "investigating",
+			"publish": true, "body": "Search is slow."}, 201)
+		msgs := e.newMessages()
+		if private {
+			require.Empty(t, msgs, "a private incident stays inside mim")
+			continue
+		}
+		require.Len(t, msgs, 1, "only the ticket: stakeholders follow major incidents")
+		require.Equal(t, "ticket.update", msgs[0].Topic)
+		var body map[string]any
+		require.NoError(t, json.Unmarshal(msgs[0].Body, &body))
+		require.Equal(t, "ZD-2", body["ticket_ref"])
+		require.Equal(t, std, body["incident_key"])
+	}
 }
 
 // Every input of the internal-communication API is validated: a problem with a stable code, nothing stored.

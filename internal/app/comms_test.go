@@ -130,6 +130,7 @@ func TestStakeholdersHearEachSignificantChangeOfAMajorIncident(t *testing.T) {
 	require.Contains(t, msgs[0].Subject, key)
 	require.Contains(t, msgs[0].Text, "Declared a major incident")
 	require.Contains(t, msgs[0].HTML, "EU control plane failure")
+	require.Equal(t, "auto-generated", msgs[0].Headers["Auto-Submitted"], "no out-of-office replies")
 
 	path := "/api/v1/incidents/" + key
 	e.engage(key)
@@ -176,6 +177,21 @@ func TestStakeholdersHearEachSignificantChangeOfAMajorIncident(t *testing.T) {
 
 	// A standard incident is not the process's: its lists hear nothing.
 	e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "slow", "severity": "low", "urgency": "low"}, 201)
+	require.Empty(t, e.newMessages())
+
+	// An incident found not major before mobilization is demoted: whoever heard it was major hears that it is not,
+	// and nothing after.
+	other := e.declareMajor()
+	require.Len(t, e.newMessages(), 2)
+	e.do("responder", "POST", "/api/v1/incidents/"+other+"/classification", map[string]any{"severity": "low",
+		"urgency": "low", "reason": "a false alarm"}, 200)
+	msgs = e.newMessages()
+	require.Equal(t, []string{"cto@example.com", "vp-eng@example.com"}, recipients(msgs, "stakeholder.update"),
+		"the lists of the severity it had; not the low list, which never heard of it")
+	require.Contains(t, msgs[0].Text, "No longer a major incident")
+	require.Contains(t, msgs[0].Text, "A standard incident, open")
+	e.do("responder", "POST", "/api/v1/incidents/"+other+"/updates", map[string]any{"status": "investigating",
+		"publish": true, "body": "Checking."}, 201)
 	require.Empty(t, e.newMessages())
 }
 

@@ -22,7 +22,9 @@ func email(topic, key string, to []string, subject, text string) []delivery.Mess
 		}
 		seen[addr] = true
 		out = append(out, delivery.Message{Channel: delivery.ChannelEmail, To: addr, Topic: topic, IncidentKey: key,
-			Subject: subject, Text: text, HTML: textToHTML(text)})
+			Subject: subject, Text: text, HTML: textToHTML(text),
+			// RFC 3834: machine-sent, so out-of-office responders do not answer it.
+			Headers: map[string]string{"Auto-Submitted": "auto-generated"}})
 	}
 	return out
 }
@@ -62,8 +64,12 @@ func holderName(h *workflow.RoleHolder, acknowledges bool) string {
 func (s *Service) internalSummary(st workflow.Incident) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: %s\n", st.Key, st.Title)
-	fmt.Fprintf(&b, "Severity %s, urgency %s, priority %s. Stage: %s.\n", st.Criteria.Severity, st.Criteria.Urgency,
-		st.Classification.Priority, st.Stage.Title())
+	where := "Stage: " + st.Stage.Title()
+	if st.Kind != domain.KindMajor {
+		where = fmt.Sprintf("A standard incident, %s", st.Status)
+	}
+	fmt.Fprintf(&b, "Severity %s, urgency %s, priority %s. %s.\n", st.Criteria.Severity, st.Criteria.Urgency,
+		st.Classification.Priority, where)
 	if len(st.Components) > 0 {
 		fmt.Fprintf(&b, "Affected: %s.\n", strings.Join(st.Components, ", "))
 	}

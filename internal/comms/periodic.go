@@ -150,6 +150,10 @@ func (s *Service) RunAckTimeout(ctx context.Context) error {
 		if errors.As(err, &de) && de.Code == "already_escalated" {
 			return nil // another runner got there first
 		}
+		if err == nil {
+			s.d.Logger.Info("escalated automatically: no Incident Commander acknowledged", "incident", st.Key,
+				"timeout", s.d.AckTimeout.String())
+		}
 		return err
 	})
 }

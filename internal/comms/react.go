@@ -31,12 +31,35 @@ func (s *Service) React(ctx context.Context, tx pgx.Tx, c incident.Change) error
 
 func (s *Service) messages(ctx context.Context, tx pgx.Tx, c incident.Change) ([]delivery.Message, error) {
 	st := c.After.State
+	// Linked tickets hear every published update, of a standard incident too; a private one stays inside mim, as
+	// a ticket system may show what it receives to the customer.
+	var out []delivery.Message
+	if !st.Private {
+		for _, e := range c.Events {
+			if d, ok := e.Data.(*workflow.UpdatePublished); ok {
+				u, found := st.Update(d.ID)
+				if !found {
+					continue
+				}
+				msgs, err := s.tickets(ctx, tx, st, *u)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, msgs...)
+			}
+		}
+	}
 	if st.Kind != domain.KindMajor {
-		return nil, nil
+		if c.Before.Kind == domain.KindMajor && st.IsOpen() {
+			// Demoted: the stakeholders who heard it was major hear that it no longer is.
+			msgs, err := s.stakeholders(ctx, tx, []domain.Severity{c.Before.Criteria.Severity}, st,
+				[]string{"No longer a major incident: " + st.Classification.Reason})
+			return append(out, msgs...), err
+		}
+		return out, nil
 	}
 	var changes []string
 	var published []workflow.Update
-	var out []delivery.Message
 	concluded := false
 	for _, e := range c.Events {
 		switch d := e.Data.(type) {
@@ -76,20 +99,19 @@ func (s *Service) messages(ctx context.Context, tx pgx.Tx, c incident.Change) ([
 		}
 	}
 	if !st.IsOpen() && !concluded {
-		return nil, nil // a concluded incident is over: reclassifying or linking a ticket to it tells no one
+		return out, nil // a concluded incident is over: reclassifying or linking a ticket to it tells no one
 	}
 	if len(changes) > 0 {
-		lists, err := listsFor(ctx, tx, st.Criteria.Severity)
+		// The lists of the severity it had hear too when it was major, so a list hears that it left their severity.
+		sevs := []domain.Severity{st.Criteria.Severity}
+		if c.Before.Kind == domain.KindMajor && c.Before.Criteria.Severity != st.Criteria.Severity {
+			sevs = append(sevs, c.Before.Criteria.Severity)
+		}
+		msgs, err := s.stakeholders(ctx, tx, sevs, st, changes)
 		if err != nil {
 			return nil, err
 		}
-		var to []string
-		for _, l := range lists {
-			to = append(to, l.Emails...)
-		}
-		subject := fmt.Sprintf("[%s %s] %s — %s", st.Key, st.Criteria.Severity, st.Title, strings.TrimSuffix(changes[0], "."))
-		text := strings.Join(changes, "\n") + "\n\n" + s.internalSummary(st)
-		out = append(out, email(TopicStakeholder, st.Key, to, subject, text)...)
+		out = append(out, msgs...)
 	}
 	for _, u := range published {
 		msgs, err := s.customerSuccess(ctx, tx, st, u)
@@ -97,12 +119,25 @@ func (s *Service) messages(ctx context.Context, tx pgx.Tx, c incident.Change) ([
 			return nil, err
 		}
 		out = append(out, msgs...)
-		if msgs, err = s.tickets(ctx, tx, st, u); err != nil {
-			return nil, err
-		}
-		out = append(out, msgs...)
 	}
 	return out, nil
+}
+
+// stakeholders mails the changes to the lists covering any of the severities.
+func (s *Service) stakeholders(ctx context.Context, tx pgx.Tx, sevs []domain.Severity, st workflow.Incident, changes []string) ([]delivery.Message, error) {
+	var to []string
+	for _, sev := range sevs {
+		lists, err := listsFor(ctx, tx, sev)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range lists {
+			to = append(to, l.Emails...)
+		}
+	}
+	subject := fmt.Sprintf("[%s %s] %s — %s", st.Key, st.Criteria.Severity, st.Title, strings.TrimSuffix(changes[0], "."))
+	text := strings.Join(changes, "\n") + "\n\n" + s.internalSummary(st)
+	return email(TopicStakeholder, st.Key, to, subject, text), nil
 }
 
 // bridgeInvitations mails the customer bridge to its invitees, each alone: all of them when the bridge opens or its
