@@ -25,10 +25,14 @@ func (e *commsEnv) publishAt(key string, at time.Time, status, body string) {
 		"body": body, "components": map[string]string{"control-plane-eu": "major_outage"}}, 201)
 }
 
-// secondProcess starts another mim over the same database, as a second process or a restart would.
+// secondProcess starts another mim over the same database and configuration, as a second process or a restart
+// would.
 func (e *commsEnv) secondProcess() *app.App {
 	e.t.Helper()
 	cfg := config.Config{PageName: "Test status", BaseURL: "http://status.test", TimeZone: time.UTC}
+	if e.configure != nil {
+		e.configure(&cfg)
+	}
 	a, err := app.New(context.Background(), cfg, e.url, slog.New(slog.DiscardHandler),
 		app.Options{Enqueue: outboxEnqueuer{}, Now: e.clock.Now})
 	require.NoError(e.t, err)

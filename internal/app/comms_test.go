@@ -58,8 +58,9 @@ func (c *testClock) Set(t time.Time) {
 // commsEnv is mim with a recording delivery engine and, when clock is set, a hand-moved clock.
 type commsEnv struct {
 	*env
-	clock *testClock
-	seen  int64 // the outbox sequence already read by newMessages
+	clock     *testClock
+	configure func(*config.Config) // what setupComms changed, for a second process
+	seen      int64                // the outbox sequence already read by newMessages
 }
 
 func setupComms(t testing.TB, clock *testClock, configure func(*config.Config)) *commsEnv {
@@ -75,7 +76,7 @@ func setupComms(t testing.TB, clock *testClock, configure func(*config.Config)) 
 	})
 	_, err := e.app.DB.Pool.Exec(t.Context(), outboxTable)
 	require.NoError(t, err)
-	return &commsEnv{env: e, clock: clock}
+	return &commsEnv{env: e, clock: clock, configure: configure}
 }
 
 // newMessages returns the messages committed since the last call.
