@@ -13,6 +13,7 @@ import (
 
 // email makes one email message per recipient (recipients never see each other), HTML from the same text.
 func email(topic, key string, to []string, subject, text string) []delivery.Message {
+	subject = oneLine(subject)
 	var out []delivery.Message
 	seen := map[string]bool{}
 	for _, addr := range to {
@@ -27,6 +28,12 @@ func email(topic, key string, to []string, subject, text string) []delivery.Mess
 			Headers: map[string]string{"Auto-Submitted": "auto-generated"}})
 	}
 	return out
+}
+
+// oneLine makes user text safe for a header: control characters (a line break in a title) become spaces, so no
+// text can end the Subject and start another header.
+func oneLine(s string) string {
+	return strings.Join(strings.FieldsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }), " ")
 }
 
 // textToHTML renders plain text as escaped paragraphs: user text never becomes markup.

@@ -39,3 +39,9 @@ func TestEmailMakesOneMessagePerDistinctRecipient(t *testing.T) {
 	require.Equal(t, "a@example.com", msgs[0].To)
 	require.Equal(t, "<!doctype html><html><body><p>one &lt;b&gt;</p><p>two</p></body></html>", msgs[0].HTML)
 }
+
+func TestEmailSubjectIsOneLine(t *testing.T) {
+	t.Parallel()
+	msgs := email("escalation", "INC-1", []string{"a@example.com"}, "Down\r\nBcc: all@example.com\tnow", "text")
+	require.Equal(t, "Down Bcc: all@example.com now", msgs[0].Subject)
+}

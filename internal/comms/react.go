@@ -16,8 +16,9 @@ import (
 )
 
 // React is the incident reaction (postgres.Reaction) that produces the messages of one command's change, enqueued in
-// the command's transaction. Only a major incident's significant changes send anything; an edit that changes
-// nothing meaningful, or any change to a concluded incident other than its conclusion, sends nothing (BC-28).
+// the command's transaction. Linked tickets hear each published update; everyone else hears only a major incident's
+// significant changes (and its demotion). An edit that changes nothing meaningful, or any change to a concluded
+// incident other than its conclusion, sends nothing (BC-28).
 func (s *Service) React(ctx context.Context, tx pgx.Tx, c incident.Change) error {
 	if s.d.Enqueue == nil {
 		return nil
