@@ -12,9 +12,11 @@ import (
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/classify"
+	"github.com/mimhq/mim/internal/comms"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/reports"
+	"github.com/mimhq/mim/internal/workflow"
 )
 
 // Components is what the API needs of component storage.
@@ -44,7 +46,11 @@ type API struct {
 	PostIncident PostIncident
 	// Location is the organisation's zone (MIM_TIMEZONE); nil means UTC.
 	Location *time.Location
-	// Now is the clock maintenance phases and deadlines are evaluated with; nil means time.Now.
+	// Comms stores who hears about incidents internally (stakeholders, customers, resolver groups, ticket systems).
+	Comms *comms.Service
+	// Cadence decides when an incident's next update is due; the zero value means workflow.DefaultCadence.
+	Cadence workflow.Cadence
+	// Now is the clock maintenance phases, update and post-incident deadlines are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -76,6 +82,7 @@ func (a *API) Routes(r chi.Router) {
 
 	r.Get("/reports/metrics", a.metrics)
 	r.Get("/reports/metrics.csv", a.metricsCSV)
+	a.commsRoutes(r)
 
 	r.Get("/incidents", a.listIncidents)
 	r.With(a.idempotent).Post("/incidents", a.declare)
@@ -102,6 +109,7 @@ func (a *API) Routes(r chi.Router) {
 		r.Post("/milestones", a.setMilestone)
 		r.With(a.idempotent).Post("/tickets", a.linkTicket)
 		a.incidentReportRoutes(r)
+		r.Get("/tickets", a.incidentTickets)
 	})
 	a.postIncidentRoutes(r)
 }

@@ -75,7 +75,7 @@ func (a *API) declare(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Location", "/api/v1/incidents/"+out.Record.State.Key)
 	}
-	body := presentIncident(out.Record)
+	body := a.presentIncident(out.Record)
 	body.Folded = out.Folded
 	writeIncident(w, status, out.Record, body)
 }
@@ -91,7 +91,7 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	writeIncident(w, http.StatusOK, rec, presentIncident(rec))
+	writeIncident(w, http.StatusOK, rec, a.presentIncident(rec))
 }
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
@@ -134,7 +134,7 @@ func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
 		NextCursor string         `json:"next_cursor,omitempty"`
 	}{Incidents: []incidentJSON{}, NextCursor: next}
 	for _, rec := range recs {
-		out.Incidents = append(out.Incidents, presentIncident(rec))
+		out.Incidents = append(out.Incidents, a.presentIncident(rec))
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -177,7 +177,7 @@ func (a *API) execute(w http.ResponseWriter, r *http.Request, status int, cmd wo
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	body := presentIncident(rec)
+	body := a.presentIncident(rec)
 	body.Created = createdBy(cmd, rec.State)
 	writeIncident(w, status, rec, body)
 }
@@ -206,7 +206,7 @@ func (a *API) respond(w http.ResponseWriter, r *http.Request, status int, rec in
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	writeIncident(w, status, rec, presentIncident(rec))
+	writeIncident(w, status, rec, a.presentIncident(rec))
 }
 
 type reclassifyRequest struct {

@@ -16,10 +16,14 @@ type incidentJSON struct {
 	Urgency      domain.Urgency      `json:"urgency"`
 	Priority     string              `json:"priority"`
 	PublicStatus domain.UpdateStatus `json:"public_status,omitempty"`
-	Workflow     *workflowJSON       `json:"workflow,omitempty"`
-	Version      int                 `json:"version"`
-	CreatedAt    time.Time           `json:"created_at"`
-	UpdatedAt    time.Time           `json:"updated_at"`
+	// UpdateDueAt is when the next status update is due under the cadence (unset while none is expected), and
+	// UpdateOverdue whether that time passed with none published.
+	UpdateDueAt   *time.Time    `json:"update_due_at,omitempty"`
+	UpdateOverdue bool          `json:"update_overdue"`
+	Workflow      *workflowJSON `json:"workflow,omitempty"`
+	Version       int           `json:"version"`
+	CreatedAt     time.Time     `json:"created_at"`
+	UpdatedAt     time.Time     `json:"updated_at"`
 	// Folded is set on a declaration that was folded into an open incident with the same dedup key.
 	Folded bool `json:"folded,omitempty"`
 	// Created names what a creating call made inside the incident.
@@ -41,11 +45,19 @@ type createdJSON struct {
 	ID   string `json:"id"`
 }
 
-func presentIncident(rec incident.Record) incidentJSON {
+func (a *API) presentIncident(rec incident.Record) incidentJSON {
 	s := rec.State
 	out := incidentJSON{
 		Incident: s, Severity: s.Criteria.Severity, Urgency: s.Criteria.Urgency, Priority: s.Classification.Priority,
 		PublicStatus: s.PublicStatus(), Version: rec.Version, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
+	}
+	cadence := a.Cadence
+	if cadence == (workflow.Cadence{}) {
+		cadence = workflow.DefaultCadence()
+	}
+	if clk := s.UpdateClock(cadence); clk.Running {
+		due := clk.DueAt
+		out.UpdateDueAt, out.UpdateOverdue = &due, clk.Overdue(a.now())
 	}
 	if s.Kind == domain.KindMajor {
 		gs := workflow.Guards(s)

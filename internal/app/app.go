@@ -16,6 +16,7 @@ import (
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
+	"github.com/mimhq/mim/internal/comms"
 	"github.com/mimhq/mim/internal/config"
 	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/demo"
@@ -46,16 +47,31 @@ type App struct {
 	// OnPublished (subscriber notification) are left for the delivery engine to fill in.
 	PostIncident *postgres.PostIncidentStore
 	// API is the /api/v1 surface (its Now is the clock of the deadlines it shows).
-	API     *api.API
+	API *api.API
+	// Comms is the internal communication of the process; register Comms.Periodic() and Comms.ResultHooks() with
+	// the delivery engine.
+	Comms   *comms.Service
 	Handler http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
+// Options are the parts a caller may supply instead of the defaults.
+type Options struct {
+	// Enqueue queues notifications in the caller's transaction (the delivery engine); nil sends none.
+	Enqueue delivery.Enqueuer
+	// Now is the clock of deadlines and cadence; nil means time.Now.
+	Now func() time.Time
+}
+
 // New migrates the database at databaseURL, seeds demo data when cfg.Demo, and builds the handler. Background work
 // (the public-change listener) runs until Close.
-func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger) (*App, error) {
+func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slog.Logger, opts ...Options) (*App, error) {
+	var opt Options
+	for _, o := range opts {
+		opt = o
+	}
 	if err := postgres.MigrateUp(ctx, databaseURL); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -71,10 +87,19 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		return nil, err
 	}
 	a.IncidentStore = postgres.NewIncidentStore(db)
+	a.Incidents = incident.NewService(a.IncidentStore, opt.Now, a.StatusPage.Invalidate)
 	a.PostIncident = postgres.NewPostIncidentStore(db, cfg.TimeZone)
 	a.PostIncident.BaseURL, a.PostIncident.OnPublicChange = cfg.BaseURL, a.StatusPage.Invalidate
+	a.PostIncident.Now, a.PostIncident.Enqueuer = opt.Now, opt.Enqueue
 	a.IncidentStore.AddReaction(a.PostIncident.React)
-	a.Incidents = incident.NewService(a.IncidentStore, nil, a.StatusPage.Invalidate)
+	cadence := cfg.Cadence
+	if cadence == (workflow.Cadence{}) {
+		cadence = workflow.DefaultCadence()
+	}
+	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Enqueue: opt.Enqueue, Incidents: a.Incidents, Now: opt.Now,
+		Cadence: cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
+		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger})
+	a.IncidentStore.AddReaction(a.Comms.React)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
 		if err != nil {
@@ -87,7 +112,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	reportStore := postgres.NewReportStore(db)
 	a.Reports = &reports.Service{Incidents: reportStore, Deadlines: documentDeadlines{a.PostIncident},
-		Cadence: workflow.DefaultCadence(), Location: cfg.TimeZone}
+		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now}
 	maintenances := postgres.NewMaintenanceStore(db)
 	maintenances.OnChange = a.StatusPage.Invalidate
 	latest, err := postgres.LatestMigration()
@@ -95,11 +120,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.Close()
 		return nil, err
 	}
-	a.Metrics = metrics.New(reportStore, workflow.DefaultCadence(), nil, cfg.MetricsToken, logger)
+	a.Metrics = metrics.New(reportStore, cadence, opt.Now, cfg.MetricsToken, logger)
 	a.API = &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 		Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Location: cfg.TimeZone,
-		Logger: logger}
+		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Comms: a.Comms,
+		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now, Logger: logger}
 	a.Handler = server.New(server.Deps{
 		API:         a.API,
 		StatusPage:  a.StatusPage,
@@ -118,9 +143,10 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	return a, nil
 }
 
-// Periodics is the leader-run periodic work of this App, for the scheduler: the post-incident deadline reminders.
+// Periodics is the leader-run periodic work of this App, for the scheduler: the update cadence, the IC
+// acknowledgement timeout and the post-incident deadline reminders.
 func (a *App) Periodics() []delivery.Periodic {
-	return []delivery.Periodic{a.PostIncident.Periodic(5 * time.Minute)}
+	return append(a.Comms.Periodic(), a.PostIncident.Periodic(5*time.Minute))
 }
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`

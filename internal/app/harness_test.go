@@ -28,20 +28,26 @@ type env struct {
 	t      testing.TB
 	app    *app.App
 	srv    *httptest.Server
+	url    string            // the database's
 	tokens map[string]string // by role name: admin, ic, comms, tech, sponsor, responder, viewer
 	emails map[string]string
 }
 
-func setup(t testing.TB) *env {
+// setup starts mim on a fresh database; each option may change its configuration and the parts it is given.
+func setup(t testing.TB, options ...func(*config.Config, *app.Options)) *env {
 	t.Helper()
 	url := postgrestest.NewDatabase(t)
 	ctx := context.Background()
 	cfg := config.Config{PageName: "Test status", BaseURL: "http://status.test", TimeZone: time.UTC}
-	a, err := app.New(ctx, cfg, url, slog.New(slog.DiscardHandler))
+	var opts app.Options
+	for _, o := range options {
+		o(&cfg, &opts)
+	}
+	a, err := app.New(ctx, cfg, url, slog.New(slog.DiscardHandler), opts)
 	require.NoError(t, err)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(func() { srv.Close(); a.Close() })
-	e := &env{t: t, app: a, srv: srv, tokens: map[string]string{}, emails: map[string]string{}}
+	e := &env{t: t, app: a, srv: srv, url: url, tokens: map[string]string{}, emails: map[string]string{}}
 	for name, role := range map[string]domain.OrgRole{"admin": domain.OrgAdmin, "ic": domain.OrgResponder,
 		"comms": domain.OrgResponder, "tech": domain.OrgResponder, "sponsor": domain.OrgResponder,
 		"responder": domain.OrgResponder, "ic2": domain.OrgResponder, "viewer": domain.OrgViewer} {

@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/workflow"
 )
 
 // ErrHelp is returned when the flags asked for help, which has been printed.
@@ -42,6 +45,14 @@ type Config struct {
 	AllowPrivateTargets bool
 	// MetricsToken is the bearer token Prometheus must send to read /metrics; empty means /metrics is not served.
 	MetricsToken string
+	// Cadence is how often a major incident must publish an update, by severity (critical, other).
+	Cadence workflow.Cadence
+	// CSMMinSeverity is the least severity whose published updates reach customer success managers.
+	CSMMinSeverity domain.Severity
+	// ChatWebhookURL is a Slack-compatible incoming webhook that hears about escalations.
+	ChatWebhookURL string
+	// AckTimeout is how long a major incident waits for an acknowledged Incident Commander before mim escalates it.
+	AckTimeout time.Duration
 	// Demo seeds demo components and users into an empty database.
 	Demo bool
 	// LogLevel and LogFormat shape the logs.
@@ -77,6 +88,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("MIM_METRICS_TOKEN", ""), "bearer token that Prometheus sends to scrape /metrics; empty: /metrics is off (MIM_METRICS_TOKEN)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
+	var cadenceCritical, cadenceOther, ackTimeout, csmSeverity string
+	fs.StringVar(&cadenceCritical, "cadence-critical", env("MIM_CADENCE_CRITICAL", "30m"), "update cadence of a critical major incident (MIM_CADENCE_CRITICAL)")
+	fs.StringVar(&cadenceOther, "cadence-other", env("MIM_CADENCE_OTHER", "60m"), "update cadence of other major incidents (MIM_CADENCE_OTHER)")
+	fs.StringVar(&csmSeverity, "csm-min-severity", env("MIM_CSM_MIN_SEVERITY", "high"), "least severity whose updates reach customer success managers (MIM_CSM_MIN_SEVERITY)")
+	fs.StringVar(&c.ChatWebhookURL, "chat-webhook-url", env("MIM_CHAT_WEBHOOK_URL", ""), "Slack-compatible incoming webhook for escalations (MIM_CHAT_WEBHOOK_URL)")
+	fs.StringVar(&ackTimeout, "ack-timeout", env("MIM_ACK_TIMEOUT", "10m"), "escalate a major incident no IC acknowledged within this (MIM_ACK_TIMEOUT)")
 	fs.StringVar(&demo, "demo", env("MIM_DEMO", ""), "seed demo data into an empty database; default: true with the embedded PostgreSQL (MIM_DEMO)")
 	fs.StringVar(&level, "log-level", env("MIM_LOG_LEVEL", "info"), "debug, info, warn or error (MIM_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", env("MIM_LOG_FORMAT", "text"), "text or json (MIM_LOG_FORMAT)")
@@ -104,6 +121,24 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	if c.AllowPrivateTargets, err = strconv.ParseBool(allowPrivate); err != nil {
 		errs = append(errs, "MIM_ALLOW_PRIVATE_TARGETS must be true or false")
+	}
+	positive := func(name, v string) time.Duration {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			errs = append(errs, fmt.Sprintf("%s %q must be a positive duration like 30m", name, v))
+		}
+		return d
+	}
+	c.Cadence = workflow.Cadence{Critical: positive("MIM_CADENCE_CRITICAL", cadenceCritical),
+		Other: positive("MIM_CADENCE_OTHER", cadenceOther)}
+	c.AckTimeout = positive("MIM_ACK_TIMEOUT", ackTimeout)
+	if c.CSMMinSeverity = domain.Severity(strings.ToLower(strings.TrimSpace(csmSeverity))); !c.CSMMinSeverity.Valid() {
+		errs = append(errs, fmt.Sprintf("MIM_CSM_MIN_SEVERITY %q must be critical, high, medium or low", csmSeverity))
+	}
+	if c.ChatWebhookURL != "" {
+		if u, err := url.Parse(c.ChatWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			errs = append(errs, "MIM_CHAT_WEBHOOK_URL must be an absolute http(s) URL")
+		}
 	}
 	if demo == "" {
 		c.Demo = c.DatabaseURL == ""

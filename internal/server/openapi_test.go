@@ -19,6 +19,7 @@ import (
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/classify"
+	"github.com/mimhq/mim/internal/comms"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postincident"
@@ -82,7 +83,12 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		extra []string
 	}{
 		{"Incident", workflow.Incident{}, []string{"severity", "urgency", "priority", "public_status", "workflow",
-			"version", "created_at", "updated_at", "folded", "created"}},
+			"update_due_at", "update_overdue", "version", "created_at", "updated_at", "folded", "created"}},
+		{"StakeholderList", comms.StakeholderList{}, nil},
+		{"Customer", comms.Customer{}, nil},
+		{"ResolverGroup", comms.ResolverGroup{}, nil},
+		{"TicketSystem", comms.TicketSystem{}, nil},
+		{"TicketDelivery", comms.TicketDelivery{}, nil},
 		{"Roles", workflow.Roles{}, nil},
 		{"RoleHolder", workflow.RoleHolder{}, nil},
 		{"Bridge", workflow.Bridge{}, nil},

@@ -39,7 +39,10 @@ func Apply(s Incident, e Event) (Incident, error) {
 		n.Criteria = d.Criteria
 		n.Classification = d.Classification
 		if d.To != n.Kind {
+			// A promotion enters the first stage now: the clocks that run from a stage (the IC's acknowledgement,
+			// the cadence) count from it, not from when the standard incident was declared.
 			n.setKind(d.To)
+			n.StageEnteredAt = at
 		}
 	case *RoleAssigned:
 		h := d.Holder

@@ -101,6 +101,19 @@ func Handle(s Incident, a domain.Actor, cmd Command, now time.Time) ([]Event, er
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
+		if c.Automatic {
+			// Only mim's own timer escalates automatically, and only once: a second run of the timer (another
+			// process, a restart) must not engage the executives again.
+			if a.Channel != domain.ChannelSystem {
+				return nil, forbidden("only mim escalates automatically")
+			}
+			for _, e := range s.Escalations {
+				if e.Automatic {
+					return nil, domain.Errorf(domain.ErrConflict, "already_escalated",
+						"%s was already escalated automatically", s.Key)
+				}
+			}
+		}
 		return []Event{ev(EventEscalated, now, &Escalated{Kind: c.Kind, Target: strings.TrimSpace(c.Target),
 			Reason: strings.TrimSpace(c.Reason), Automatic: c.Automatic, By: a.Name})}, nil
 	case LinkTicket:

@@ -25,7 +25,7 @@ type Incident struct {
 	// Stage is set for a major incident, Status for a standard one.
 	Stage  domain.Stage          `json:"stage,omitempty"`
 	Status domain.StandardStatus `json:"status,omitempty"`
-	// StageEnteredAt is when the incident entered its current stage (declared, for the first).
+	// StageEnteredAt is when the incident entered its current stage (declared or promoted to major, for the first).
 	StageEnteredAt time.Time `json:"stage_entered_at"`
 
 	Criteria       domain.Criteria       `json:"criteria"`

@@ -1,0 +1,43 @@
+package config_test
+
+import (
+	"io"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/workflow"
+)
+
+func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestInternalCommunicationSettingsHaveTheBriefsDefaults(t *testing.T) {
+	t.Parallel()
+	c, _, err := config.Load("serve", nil, getenv(nil), io.Discard, nil)
+	require.NoError(t, err)
+	require.Equal(t, workflow.DefaultCadence(), c.Cadence)
+	require.Equal(t, 10*time.Minute, c.AckTimeout)
+	require.Equal(t, domain.SeverityHigh, c.CSMMinSeverity)
+	require.Empty(t, c.ChatWebhookURL)
+
+	c, _, err = config.Load("serve", nil, getenv(map[string]string{"MIM_CADENCE_CRITICAL": "15m", "MIM_CADENCE_OTHER": "2h",
+		"MIM_ACK_TIMEOUT": "5m", "MIM_CSM_MIN_SEVERITY": "Critical", "MIM_CHAT_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/X"}),
+		io.Discard, nil)
+	require.NoError(t, err)
+	require.Equal(t, workflow.Cadence{Critical: 15 * time.Minute, Other: 2 * time.Hour}, c.Cadence)
+	require.Equal(t, 5*time.Minute, c.AckTimeout)
+	require.Equal(t, domain.SeverityCritical, c.CSMMinSeverity)
+	require.Equal(t, "https://hooks.slack.com/services/T/B/X", c.ChatWebhookURL)
+}
+
+func TestInternalCommunicationSettingsRefuseBadValues(t *testing.T) {
+	t.Parallel()
+	for k, v := range map[string]string{"MIM_CADENCE_CRITICAL": "soon", "MIM_CADENCE_OTHER": "-1m", "MIM_ACK_TIMEOUT": "0s",
+		"MIM_CSM_MIN_SEVERITY": "sev1", "MIM_CHAT_WEBHOOK_URL": "hooks.slack.com/x"} {
+		_, _, err := config.Load("serve", nil, getenv(map[string]string{k: v}), io.Discard, nil)
+		require.ErrorContains(t, err, k, "%s=%s", k, v)
+	}
+}
