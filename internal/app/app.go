@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
@@ -20,7 +21,10 @@ import (
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postgres"
 	"github.com/mimhq/mim/internal/server"
+	"github.com/mimhq/mim/internal/session"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/webui"
+	"github.com/mimhq/mim/internal/workflow"
 	"github.com/mimhq/mim/web"
 )
 
@@ -33,7 +37,10 @@ type App struct {
 	IncidentStore *postgres.IncidentStore
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
-	Handler       http.Handler
+	// UI is the responders' web UI; its RequireRole, ActorFrom, CSRFToken and Page let other pages live behind its
+	// sign-in.
+	UI      *webui.UI
+	Handler http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -57,6 +64,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		return nil, err
 	}
 	a.IncidentStore = postgres.NewIncidentStore(db)
+	// Every committed incident change is announced to every process, for the war rooms watching it.
+	a.IncidentStore.AddReaction(postgres.NotifyIncident)
 	a.Incidents = incident.NewService(a.IncidentStore, nil, a.StatusPage.Invalidate)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
@@ -65,7 +74,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			return nil, err
 		}
 		if seeded {
-			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
+			logger.Info("seeded demo data: components of a cloud security service and users; sign in at " +
+				strings.TrimSuffix(cfg.BaseURL, "/") + "/app/login as " + demo.Admin + " with password " + demo.Password)
 		}
 	}
 	maintenances := postgres.NewMaintenanceStore(db)
@@ -75,11 +85,24 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.Close()
 		return nil, err
 	}
+	policies := postgres.NewPolicyStore(db)
+	a.UI = &webui.UI{
+		Sessions: session.NewManager(postgres.NewSessionStore(db), a.Accounts, session.DefaultPolicy(), nil),
+		Accounts: a.Accounts, Incidents: a.Incidents, Components: a.Components, Policies: policies,
+		Live:          webui.NewLive(),
+		Cadence:       workflow.DefaultCadence(),
+		Zone:          cfg.TimeZone,
+		Markdown:      statuspage.RenderMarkdown,
+		Logger:        logger,
+		LoginLimiter:  webui.NewLimiter(30, time.Minute, nil),
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
+	}
 	a.Handler = server.New(server.Deps{
 		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
-			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
+			Policies: policies, Idempotency: postgres.NewIdempotencyStore(db),
 			Maintenances: maintenances, Logger: logger},
 		StatusPage: a.StatusPage,
+		UI:         a.UI,
 		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
 		Logger:     logger,
 	})
@@ -89,6 +112,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	go func() {
 		defer a.wg.Done()
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		db.ListenIncidents(bg, logger, a.UI.Live.Changed)
 	}()
 	return a, nil
 }
@@ -139,6 +167,7 @@ func readLogo(path string) ([]byte, string, error) {
 // Close stops background work and closes the database.
 func (a *App) Close() {
 	a.StatusPage.Close()
+	a.UI.Live.Close()
 	a.cancel()
 	a.wg.Wait()
 	a.DB.Close()
