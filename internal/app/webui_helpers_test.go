@@ -10,6 +10,9 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mimhq/mim/internal/account"
+	"github.com/mimhq/mim/internal/domain"
 )
 
 // testPassword is every test user's web UI password.
@@ -106,3 +109,9 @@ func (p page) version(t testing.TB) string {
 	require.True(t, ok, "no war room on the page")
 	return v
 }
+
+func accountUser(email string) account.NewUser {
+	return account.NewUser{Email: email, Name: "Ic", Role: domain.OrgResponder, Password: testPassword}
+}
+
+func componentNamed(slug string) domain.Component { return domain.Component{Slug: slug, Name: strings.ToUpper(slug)} }
