@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -53,34 +54,48 @@ func migrateCmd(ctx context.Context, args []string, getenv func(string) string, 
 	return nil
 }
 
+const userUsage = "usage: mim user create --email E --name N --role admin|responder|viewer [--password-stdin]\n" +
+	"       mim user password --email E   (reads the new password from standard input)"
+
 func userCmd(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: mim user create --email E --name N --role admin|responder|viewer [--password-stdin]")
+	if len(args) == 0 || (args[0] != "create" && args[0] != "password") {
+		return errors.New(userUsage)
 	}
 	var email, name, role string
 	var pwStdin bool
-	cfg, _, err := config.Load("user create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
+	cfg, _, err := config.Load("user "+args[0], args[1:], getenv, stderr, func(fs *flag.FlagSet) {
 		fs.StringVar(&email, "email", "", "the user's email address")
-		fs.StringVar(&name, "name", "", "the user's name")
-		fs.StringVar(&role, "role", "responder", "admin, responder or viewer")
-		fs.BoolVar(&pwStdin, "password-stdin", false, "read a password for the web UI from standard input")
+		if args[0] == "create" {
+			fs.StringVar(&name, "name", "", "the user's name")
+			fs.StringVar(&role, "role", "responder", "admin, responder or viewer")
+			fs.BoolVar(&pwStdin, "password-stdin", false, "read a password for the web UI from standard input")
+		}
 	})
 	if err != nil {
 		return err
 	}
 	var password string
-	if pwStdin {
+	if pwStdin || args[0] == "password" {
 		line, err := bufio.NewReader(stdin).ReadString('\n')
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("read password: %w", err)
 		}
 		password = strings.TrimRight(line, "\r\n")
 		if password == "" {
-			return fmt.Errorf("--password-stdin: no password on standard input")
+			return fmt.Errorf("no password on standard input")
 		}
 	}
 	return withDatabase(ctx, cfg, stderr, func(_ string, db *postgres.DB) error {
-		u, err := account.NewService(postgres.NewAccountStore(db)).CreateUser(ctx,
+		accounts := account.NewService(postgres.NewAccountStore(db))
+		if args[0] == "password" {
+			// Setting a password signs the user out of every web session.
+			if err := accounts.SetPassword(ctx, email, password); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "password set for %s; their web sessions were ended\n", account.NormalizeEmail(email))
+			return nil
+		}
+		u, err := accounts.CreateUser(ctx,
 			account.NewUser{Email: email, Name: name, Role: domain.OrgRole(role), Password: password})
 		if err != nil {
 			return err

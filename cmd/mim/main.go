@@ -32,6 +32,7 @@ Usage:
   mim serve                      run the server (embedded PostgreSQL when MIM_DATABASE_URL is empty)
   mim migrate up|down|version    manage the database schema
   mim user create --email E --name N --role admin|responder|viewer [--password-stdin]
+  mim user password --email E   (the new web UI password on standard input)
   mim token create --user E [--name N] [--scopes read,write,admin]
                                  print a new API token, once
   mim drill [--url U] [--token T] run a complete major incident through the REST API of a running mim

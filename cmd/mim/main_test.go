@@ -8,8 +8,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/postgres"
 )
 
@@ -130,6 +134,32 @@ func TestServeEmbeddedSurvivesRestart(t *testing.T) {
 	status, comps = call("GET", "/api/v1/components", "")
 	require.Equal(t, 200, status)
 	require.Len(t, comps["components"], 15, "demo data is seeded once")
+
+	// The demo admin signs in to the web UI with the password the README and the start-up log give; a user made
+	// with the CLI signs in with theirs, and `mim user password` changes it.
+	signIn := func(email, password string) int {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(base + "/app/login")
+		require.NoError(t, err)
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := regexp.MustCompile(`name="csrf_token" value="([^"]+)"`).FindSubmatch(raw)
+		require.NotNil(t, m, "the sign-in form carries a CSRF token")
+		resp, err = c.PostForm(base+"/app/login", url.Values{"email": {email}, "password": {password},
+			"csrf_token": {string(m[1])}})
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusSeeOther, signIn("admin@example.com", demo.Password))
+	require.NoError(t, run(context.Background(), []string{"user", "create", "--email", "new@example.com", "--name", "New",
+		"--role", "responder", "--password-stdin"}, getenv(env), strings.NewReader("first password!\n"), io.Discard, io.Discard))
+	require.Equal(t, http.StatusSeeOther, signIn("new@example.com", "first password!"))
+	require.NoError(t, run(context.Background(), []string{"user", "password", "--email", "new@example.com"}, getenv(env),
+		strings.NewReader("second password!\n"), io.Discard, io.Discard))
+	require.Equal(t, http.StatusUnauthorized, signIn("new@example.com", "first password!"))
+	require.Equal(t, http.StatusSeeOther, signIn("new@example.com", "second password!"))
 
 	out.Reset()
 	require.NoError(t, run(context.Background(), []string{"migrate", "version"}, getenv(env), nil, &out, io.Discard))

@@ -68,6 +68,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	// Live streams (GET /events) never end by themselves: end them when shutdown starts, or it waits them out.
 	srv.RegisterOnShutdown(a.StatusPage.Close)
+	srv.RegisterOnShutdown(a.UI.Live.Close) // end the war rooms' streams, so they do not hold shutdown open
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("mim is serving", "url", "http://"+ln.Addr().String(), "status_page", cfg.BaseURL+"/",

@@ -62,6 +62,14 @@ type Store interface {
 	// TokenByHash finds an unrevoked token and its user, and notes its use.
 	TokenByHash(ctx context.Context, hash []byte) (Token, domain.User, error)
 	RevokeToken(ctx context.Context, id string) error
+	// PasswordHash finds an active user by email with their password hash (empty when they have none).
+	PasswordHash(ctx context.Context, email string) (domain.User, []byte, error)
+	// SetPassword replaces a user's password hash.
+	SetPassword(ctx context.Context, userID string, hash []byte) error
+	// SetRole changes a user's organisation role.
+	SetRole(ctx context.Context, userID string, role domain.OrgRole) error
+	// Tokens lists every token, newest first, revoked ones included.
+	Tokens(ctx context.Context) ([]Token, error)
 }
 
 // Service manages accounts.
@@ -82,16 +90,15 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	v.Check(strings.TrimSpace(in.Name) != "", "name", "is required")
 	domain.OneOf(&v, "role", in.Role, domain.OrgRoles)
 	if in.Password != "" {
-		v.Check(len(in.Password) >= 12, "password", "must be at least 12 characters")
-		v.Check(len(in.Password) <= 72, "password", "must be at most 72 bytes")
+		checkPassword(&v, in.Password)
 	}
 	if err := v.Err(); err != nil {
 		return domain.User{}, err
 	}
 	var hash []byte
 	if in.Password != "" {
-		if hash, err = bcrypt.GenerateFromPassword([]byte(in.Password), bcrypt.DefaultCost); err != nil {
-			return domain.User{}, domain.Internal(err)
+		if hash, err = hashPassword(in.Password); err != nil {
+			return domain.User{}, err
 		}
 	}
 	u := domain.User{ID: uuid.NewString(), Email: email, Name: strings.TrimSpace(in.Name), Role: in.Role,
@@ -101,6 +108,78 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (domain.User, erro
 	}
 	return u, nil
 }
+
+func checkPassword(v *domain.Validator, pw string) {
+	v.Check(len(pw) >= 12, "password", "must be at least 12 characters")
+	v.Check(len(pw) <= 72, "password", "must be at most 72 bytes")
+}
+
+func hashPassword(pw string) ([]byte, error) {
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.DefaultCost)
+	if err != nil {
+		return nil, domain.Internal(err)
+	}
+	return hash, nil
+}
+
+// dummyHash is compared against when no account (or no password) matches, so an unknown address costs the same
+// bcrypt work as a known one and timing tells nothing about which accounts exist.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("mim: no such account, same work"), bcrypt.DefaultCost)
+
+// ErrBadCredentials is the one answer to a failed sign-in, whatever failed: unknown address, no password, wrong one.
+var ErrBadCredentials = &domain.Error{Kind: domain.ErrUnauthorized, Code: "bad_credentials",
+	Message: "the email or password is not right"}
+
+// CheckPassword returns the active user with this email and password, or ErrBadCredentials.
+func (s *Service) CheckPassword(ctx context.Context, email, password string) (domain.User, error) {
+	u, hash, err := s.store.PasswordHash(ctx, NormalizeEmail(email))
+	if err != nil && !domain.IsKind(err, domain.ErrNotFound) {
+		return domain.User{}, err
+	}
+	if err != nil || len(hash) == 0 || len(password) > 72 {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return domain.User{}, ErrBadCredentials
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil {
+		return domain.User{}, ErrBadCredentials
+	}
+	return u, nil
+}
+
+// SetPassword sets (or resets) the password of the user named by id or email.
+func (s *Service) SetPassword(ctx context.Context, userRef, password string) error {
+	var v domain.Validator
+	checkPassword(&v, password)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	u, err := s.store.User(ctx, userRef)
+	if err != nil {
+		return err
+	}
+	hash, err := hashPassword(password)
+	if err != nil {
+		return err
+	}
+	return s.store.SetPassword(ctx, u.ID, hash)
+}
+
+// SetRole changes the organisation role of the user named by id or email.
+func (s *Service) SetRole(ctx context.Context, userRef string, role domain.OrgRole) error {
+	var v domain.Validator
+	domain.OneOf(&v, "role", role, domain.OrgRoles)
+	if err := v.Err(); err != nil {
+		return err
+	}
+	u, err := s.store.User(ctx, userRef)
+	if err != nil {
+		return err
+	}
+	return s.store.SetRole(ctx, u.ID, role)
+}
+
+// Tokens lists every API token (never the tokens themselves), newest first.
+func (s *Service) Tokens(ctx context.Context) ([]Token, error) { return s.store.Tokens(ctx) }
 
 // User finds a user by id or email.
 func (s *Service) User(ctx context.Context, ref string) (domain.User, error) {

@@ -26,7 +26,9 @@ import (
 	"github.com/mimhq/mim/internal/postgres"
 	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/server"
+	"github.com/mimhq/mim/internal/session"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/webui"
 	"github.com/mimhq/mim/internal/workflow"
 	"github.com/mimhq/mim/web"
 )
@@ -50,7 +52,10 @@ type App struct {
 	API *api.API
 	// Comms is the internal communication of the process; register Comms.Periodic() and Comms.ResultHooks() with
 	// the delivery engine.
-	Comms   *comms.Service
+	Comms *comms.Service
+	// UI is the responders' web UI; its RequireRole, ActorFrom, CSRFToken and Page let other pages live behind its
+	// sign-in.
+	UI      *webui.UI
 	Handler http.Handler
 
 	cancel context.CancelFunc
@@ -100,6 +105,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Cadence: cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
 		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger})
 	a.IncidentStore.AddReaction(a.Comms.React)
+	// Every committed incident change is announced to every process, for the war rooms watching it.
+	a.IncidentStore.AddReaction(postgres.NotifyIncident)
 	if cfg.Demo {
 		seeded, err := demo.Seed(ctx, a.Components, a.Accounts)
 		if err != nil {
@@ -107,7 +114,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			return nil, err
 		}
 		if seeded {
-			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
+			logger.Info("seeded demo data: components of a cloud security service and users; sign in at " +
+				strings.TrimSuffix(cfg.BaseURL, "/") + "/app/login as " + demo.Admin + " with password " + demo.Password)
 		}
 	}
 	reportStore := postgres.NewReportStore(db)
@@ -125,6 +133,17 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
 		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Comms: a.Comms,
 		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now, Logger: logger}
+	a.UI = &webui.UI{
+		Sessions: session.NewManager(postgres.NewSessionStore(db), a.Accounts, session.DefaultPolicy(), nil),
+		Accounts: a.Accounts, Incidents: a.Incidents, Components: a.Components, Policies: a.API.Policies,
+		Live:          webui.NewLive(),
+		Cadence:       cadence,
+		Zone:          cfg.TimeZone,
+		Markdown:      statuspage.RenderMarkdown,
+		Logger:        logger,
+		LoginLimiter:  webui.NewLimiter(30, time.Minute, nil),
+		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
+	}
 	a.Handler = server.New(server.Deps{
 		API:         a.API,
 		StatusPage:  a.StatusPage,
@@ -132,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Logger:      logger,
 		HTTPMetrics: server.NewHTTPMetrics(a.Metrics.Registry),
 		Metrics:     a.Metrics.Handler(),
+		UI:          a.UI,
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
@@ -139,6 +159,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	go func() {
 		defer a.wg.Done()
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
+	}()
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		db.ListenIncidents(bg, logger, a.UI.Live.Changed)
 	}()
 	return a, nil
 }
@@ -195,6 +220,7 @@ func readLogo(path string) ([]byte, string, error) {
 // Close stops background work and closes the database.
 func (a *App) Close() {
 	a.StatusPage.Close()
+	a.UI.Live.Close()
 	a.cancel()
 	a.wg.Wait()
 	a.DB.Close()

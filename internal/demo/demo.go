@@ -38,14 +38,18 @@ var Services = []struct {
 // Admin is the demo administrator's address.
 const Admin = "admin@example.com"
 
+// Password is every demo user's web UI password: a demo, not a deployment (`mim user create --password-stdin`
+// makes real accounts).
+const Password = "mim-demo-password"
+
 // Users of the demo, by address.
 var Users = []account.NewUser{
-	{Email: Admin, Name: "Ada Admin", Role: domain.OrgAdmin},
-	{Email: "irene@example.com", Name: "Irene Commander", Role: domain.OrgResponder},
-	{Email: "carl@example.com", Name: "Carl Comms", Role: domain.OrgResponder},
-	{Email: "tara@example.com", Name: "Tara Tech", Role: domain.OrgResponder},
-	{Email: "sam@example.com", Name: "Sam Sponsor", Role: domain.OrgResponder},
-	{Email: "vic@example.com", Name: "Vic Viewer", Role: domain.OrgViewer},
+	{Email: Admin, Name: "Ada Admin", Role: domain.OrgAdmin, Password: Password},
+	{Email: "irene@example.com", Name: "Irene Commander", Role: domain.OrgResponder, Password: Password},
+	{Email: "carl@example.com", Name: "Carl Comms", Role: domain.OrgResponder, Password: Password},
+	{Email: "tara@example.com", Name: "Tara Tech", Role: domain.OrgResponder, Password: Password},
+	{Email: "sam@example.com", Name: "Sam Sponsor", Role: domain.OrgResponder, Password: Password},
+	{Email: "vic@example.com", Name: "Vic Viewer", Role: domain.OrgViewer, Password: Password},
 }
 
 // Seed fills an empty database; a database that already has components is left alone, so it runs at every start.

@@ -132,3 +132,71 @@ func (s *AccountStore) RevokeToken(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// PasswordHash implements account.Store.
+func (s *AccountStore) PasswordHash(ctx context.Context, email string) (domain.User, []byte, error) {
+	var u domain.User
+	var role string
+	var hash *string
+	err := s.db.Pool.QueryRow(ctx, `SELECT `+userColumns+`, password_hash FROM users
+		WHERE disabled_at IS NULL AND lower(email) = lower($1)`, email).
+		Scan(&u.ID, &u.Email, &u.Name, &role, &u.CreatedAt, &hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return u, nil, notFound("user", email)
+	}
+	if err != nil {
+		return u, nil, mapError(err)
+	}
+	u.Role = domain.OrgRole(role)
+	if hash == nil {
+		return u, nil, nil
+	}
+	return u, []byte(*hash), nil
+}
+
+// SetPassword implements account.Store. Changing a password signs the user out everywhere.
+func (s *AccountStore) SetPassword(ctx context.Context, userID string, hash []byte) error {
+	return s.db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1 AND disabled_at IS NULL`, userID, string(hash))
+		if err != nil {
+			return mapError(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("user", userID)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM web_sessions WHERE user_id = $1`, userID)
+		return mapError(err)
+	})
+}
+
+// SetRole implements account.Store.
+func (s *AccountStore) SetRole(ctx context.Context, userID string, role domain.OrgRole) error {
+	tag, err := s.db.Pool.Exec(ctx, `UPDATE users SET role = $2 WHERE id = $1 AND disabled_at IS NULL`, userID, string(role))
+	if err != nil {
+		return mapError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("user", userID)
+	}
+	return nil
+}
+
+// Tokens implements account.Store.
+func (s *AccountStore) Tokens(ctx context.Context) ([]account.Token, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT id::text, user_id::text, name, prefix, scopes, coalesce(created_by::text, ''),
+		created_at, last_used_at, revoked_at FROM api_tokens ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	var out []account.Token
+	for rows.Next() {
+		var t account.Token
+		if err := rows.Scan(&t.ID, &t.UserID, &t.Name, &t.Prefix, &t.Scopes, &t.CreatedBy, &t.CreatedAt,
+			&t.LastUsedAt, &t.RevokedAt); err != nil {
+			return nil, mapError(err)
+		}
+		out = append(out, t)
+	}
+	return out, mapError(rows.Err())
+}

@@ -74,3 +74,32 @@ func listComponents(ctx context.Context, q querier, where string, args ...any) (
 	}
 	return out, mapError(rows.Err())
 }
+
+// Update changes a component's name, group, description, position and flags (never its slug, which integrations
+// name, nor its status, which incidents and maintenance decide), telling every process the public state changed.
+func (s *ComponentStore) Update(ctx context.Context, slug string, c domain.Component) (domain.Component, error) {
+	c.Slug, c.Status = slug, domain.ComponentOperational // status is not written: it only passes validation
+	if err := domain.ValidateComponent(&c); err != nil {
+		return c, err
+	}
+	var out domain.Component
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE components SET name = $2, group_name = $3, description = $4, core = $5,
+			control_plane = $6, position = $7, updated_at = now() WHERE slug = $1`,
+			slug, c.Name, c.Group, c.Description, c.Core, c.ControlPlane, c.Position)
+		if err != nil {
+			return mapError(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("component", slug)
+		}
+		list, err := listComponents(ctx, tx, "WHERE slug = $1", slug)
+		if err != nil {
+			return err
+		}
+		out = list[0]
+		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublicChannel)
+		return mapError(err)
+	})
+	return out, err
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/mimhq/mim/docs"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/webui"
 	"github.com/mimhq/mim/web"
 )
 
@@ -26,6 +27,7 @@ type Readiness func(ctx context.Context) error
 type Deps struct {
 	API        *api.API
 	StatusPage *statuspage.Service
+	UI         *webui.UI
 	Ready      Readiness
 	Logger     *slog.Logger
 	// HTTPMetrics records every request; nil records nothing.
@@ -89,6 +91,14 @@ func New(d Deps) http.Handler {
 	r.Get("/api/v2/scheduled-maintenances.json", sp.Maintenances)
 	r.Get("/api/v2/scheduled-maintenances/upcoming.json", sp.UpcomingMaintenances)
 	r.Get("/api/v2/scheduled-maintenances/active.json", sp.ActiveMaintenances)
+
+	// The responders' web UI, behind sign-in.
+	if d.UI != nil {
+		r.Get("/app", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/app/incidents", http.StatusSeeOther)
+		})
+		r.Route("/app", d.UI.Routes)
+	}
 
 	// The REST API, behind bearer tokens.
 	r.Route("/api/v1", d.API.Routes)

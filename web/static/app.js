@@ -1,0 +1,134 @@
+// The responders' UI, progressively enhanced. Every page works without this script; with it:
+// - the war room follows its incident live (Server-Sent Events from /app/incidents/{key}/events): when someone else
+//   changes the incident, the war room is fetched again and swapped in place, unless you are typing in one of its
+//   forms, in which case a note says it changed (your form keeps its version, so submitting it is refused as stale,
+//   never applied over the change);
+// - the declare form shows the classification verdict as you choose the criteria;
+// - the update composer previews the Markdown exactly as the public page renders it;
+// - keyboard shortcuts (press ? for the list).
+(function () {
+  'use strict';
+
+  function $(sel, root) { return (root || document).querySelector(sel); }
+
+  // Keyboard shortcuts ----------------------------------------------------------------------------------------
+  var pending = '';
+  document.addEventListener('keydown', function (ev) {
+    var t = ev.target;
+    if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) { return; }
+    var k = ev.key;
+    if (pending === 'g' && k === 'i') { pending = ''; location.href = '/app/incidents'; return; }
+    pending = k === 'g' ? 'g' : '';
+    if (k === '?') {
+      var d = document.getElementById('shortcuts');
+      if (d && d.showModal) { d.showModal(); ev.preventDefault(); }
+      return;
+    }
+    if (k === 'n') { location.href = '/app/incidents/new'; return; }
+    var target = null;
+    if (k === '/') { target = $('[data-shortcut="/"]'); }
+    if (k === 'a') { target = $('#actions-description'); }
+    if (k === 'u') { target = $('[data-shortcut="u"]'); }
+    if (k === 'm') { target = $('[data-shortcut="m"]'); }
+    if (target) { ev.preventDefault(); target.focus(); }
+  });
+
+  // Live classification preview on the declare form --------------------------------------------------------------
+  var declare = $('form[data-classify]');
+  if (declare && window.fetch) {
+    var verdict = document.getElementById('verdict');
+    var timer = null;
+    var refresh = function () {
+      var q = new URLSearchParams(new FormData(declare));
+      q.delete('csrf_token'); q.delete('title'); q.delete('description');
+      fetch(declare.getAttribute('data-classify') + '?' + q.toString(), { credentials: 'same-origin' })
+        .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+        .then(function (res) { render(res.ok ? res.j : null, res.ok ? '' : res.j.error); })
+        .catch(function () {});
+    };
+    var render = function (v, msg) {
+      verdict.textContent = '';
+      if (!v) { var p = document.createElement('p'); p.className = 'muted'; p.textContent = msg; verdict.appendChild(p); return; }
+      var head = document.createElement('p');
+      head.className = 'verdict-kind verdict--' + v.kind;
+      head.setAttribute('data-testid', 'verdict-kind');
+      var strong = document.createElement('strong');
+      strong.textContent = v.kind === 'major' ? 'Major incident' : 'Standard incident';
+      head.appendChild(strong);
+      head.appendChild(document.createTextNode(' · priority ' + v.priority + ' (impact ' + v.impact + ')'));
+      verdict.appendChild(head);
+      var why = document.createElement('p'); why.textContent = v.reason; verdict.appendChild(why);
+      var ul = document.createElement('ul'); ul.className = 'criteria-list';
+      v.criteria.forEach(function (c) {
+        var li = document.createElement('li');
+        var mark = document.createElement('span');
+        mark.className = c.met ? 'met' : 'unmet';
+        mark.textContent = c.met ? '✓ met ' : '✗ not met ';
+        li.appendChild(mark);
+        var name = document.createElement('strong'); name.textContent = c.name; li.appendChild(name);
+        li.appendChild(document.createTextNode(': ' + c.reason));
+        ul.appendChild(li);
+      });
+      verdict.appendChild(ul);
+    };
+    declare.addEventListener('change', refresh);
+    declare.addEventListener('input', function () { clearTimeout(timer); timer = setTimeout(refresh, 250); });
+  }
+
+  // Markdown preview in the update composer ---------------------------------------------------------------------
+  function wirePreview(root) {
+    var body = $('textarea[data-preview]', root);
+    if (!body || !window.fetch) { return; }
+    var out = document.getElementById(body.getAttribute('data-preview'));
+    var csrf = $('input[name="csrf_token"]', body.form);
+    var timer = null;
+    body.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () {
+        var f = new URLSearchParams();
+        f.set('csrf_token', csrf ? csrf.value : '');
+        f.set('body', body.value);
+        fetch('/app/markdown', { method: 'POST', body: f, credentials: 'same-origin' })
+          .then(function (r) { return r.json(); })
+          // The server's renderer sanitises: this is exactly the HTML the public page will show.
+          .then(function (j) { out.innerHTML = j.html; })
+          .catch(function () {});
+      }, 200);
+    });
+  }
+
+  // Live war room -----------------------------------------------------------------------------------------------
+  var room = $('[data-testid="war-room"]');
+  wirePreview(room || document);
+  if (!room || !window.EventSource || !window.DOMParser || !window.fetch) { return; }
+  var note = function () { return document.getElementById('live-note'); };
+  var dirty = false;
+  document.addEventListener('input', function (ev) { if (room.contains(ev.target)) { dirty = true; } });
+  var reload = function () {
+    if (dirty || (document.activeElement && room.contains(document.activeElement) &&
+        /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName))) {
+      var n = note();
+      if (n) { n.textContent = 'Someone changed this incident. Reload to see it; a form you submit now will be refused as stale.'; }
+      return;
+    }
+    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var fresh = doc.querySelector('[data-testid="war-room"]');
+        if (!fresh) { return; }
+        var y = window.scrollY;
+        room.replaceWith(fresh);
+        room = fresh;
+        window.scrollTo(0, y);
+        wirePreview(room);
+        var n = note();
+        if (n) { n.textContent = 'Updated live (version ' + room.getAttribute('data-version') + ').'; }
+      })
+      .catch(function () {});
+  };
+  var es = new EventSource(room.getAttribute('data-events'));
+  es.addEventListener('changed', reload);
+  document.addEventListener('submit', function () { es.close(); });
+})();
