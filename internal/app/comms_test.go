@@ -79,6 +79,20 @@ func setupComms(t testing.TB, clock *testClock, configure func(*config.Config)) 
 	return &commsEnv{env: e, clock: clock, configure: configure}
 }
 
+// runPeriodic runs the named periodic task of a mim the way the delivery engine's leader will: through
+// Comms.Periodic().
+func runPeriodic(t testing.TB, a *app.App, name string) error {
+	t.Helper()
+	for _, p := range a.Comms.Periodic() {
+		if p.Name == name {
+			require.Equal(t, time.Minute, p.Every)
+			return p.Run(context.Background())
+		}
+	}
+	require.Failf(t, "no periodic task", "%s", name)
+	return nil
+}
+
 // newMessages returns the messages committed since the last call.
 func (e *commsEnv) newMessages() []delivery.Message {
 	e.t.Helper()
