@@ -255,3 +255,20 @@ func TestRetriedPublishSendsItsInternalMessagesOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, strings.Count(string(body), `"status":"pending"`))
 }
+
+// The delivery engine may be given after the service is made (it is built with the service's periodic tasks): from
+// then on, changes are told.
+func TestEnqueuerGivenAfterwardsIsUsed(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, err := e.app.DB.Pool.Exec(t.Context(), outboxTable)
+	require.NoError(t, err)
+	c := &commsEnv{env: e}
+	e.do("admin", "POST", "/api/v1/stakeholder-lists", map[string]any{"name": "Leadership",
+		"emails": []string{"cto@example.com"}, "severities": []string{"critical"}}, 201)
+	e.declareMajor()
+	require.Empty(t, c.newMessages(), "without an enqueuer nothing is sent")
+	e.app.Comms.SetEnqueuer(outboxEnqueuer{})
+	e.declareMajor()
+	require.Equal(t, []string{"cto@example.com"}, recipients(c.newMessages(), "stakeholder.update"))
+}
