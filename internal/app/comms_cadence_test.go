@@ -123,6 +123,11 @@ func TestConcludedIncidentSendsNothingMore(t *testing.T) {
 	msgs := e.newMessages()
 	last := ofTopic(msgs, "stakeholder.update")
 	require.NotEmpty(t, last)
+	inc0 := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)[0].(map[string]any)
+	bridge := inc0["bridges"].(map[string]any)["technical"].(map[string]any)["url"].(string)
+	for _, m := range msgs {
+		require.NotContains(t, m.Text+m.HTML+string(m.Body), bridge, "a whole incident's messages never carry the technical bridge")
+	}
 	require.Contains(t, last[len(last)-1].Text, "→ MI Conclusion")
 
 	inc := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)[0].(map[string]any)
