@@ -71,18 +71,18 @@ func TestOverdueUpdatesAreShownAndRemindedOncePerDueTime(t *testing.T) {
 	list := e.do("admin", "GET", "/api/v1/incidents?open=true", nil, 200)["incidents"].([]any)
 	require.Equal(t, true, list[0].(map[string]any)["update_overdue"], "the list shows it too")
 
-	require.NoError(t, e.app.Comms.RunCadence(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.cadence"))
 	msgs := e.newMessages()
 	require.Equal(t, []string{"ic@example.com", "comms@example.com"}, recipients(msgs, "reminder.update_overdue"))
 	require.Contains(t, ofTopic(msgs, "reminder.update_overdue")[0].Subject, "Update overdue since 09:31 UTC")
 	require.Equal(t, []string{"cto@example.com"}, recipients(msgs, "stakeholder.update"), "the 30-minute summary")
 	require.Contains(t, ofTopic(msgs, "stakeholder.update")[0].Subject, "summary at 09:30 UTC")
 
-	require.NoError(t, e.app.Comms.RunCadence(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.cadence"))
 	clock.Set(due.Add(5 * time.Minute))
-	require.NoError(t, e.app.Comms.RunCadence(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.cadence"))
 	other := e.secondProcess()
-	require.NoError(t, other.Comms.RunCadence(t.Context()))
+	require.NoError(t, runPeriodic(t, other, "comms.cadence"))
 	require.Empty(t, e.newMessages(), "one reminder per due time, whoever runs the check and however often")
 
 	// A new update resets the clock.
@@ -92,7 +92,7 @@ func TestOverdueUpdatesAreShownAndRemindedOncePerDueTime(t *testing.T) {
 	require.Equal(t, t0.Add(62*time.Minute).Format(time.RFC3339), inc["update_due_at"])
 	require.Equal(t, false, inc["update_overdue"])
 	clock.Set(t0.Add(61 * time.Minute))
-	require.NoError(t, e.app.Comms.RunCadence(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.cadence"))
 	msgs = e.newMessages()
 	require.Empty(t, recipients(msgs, "reminder.update_overdue"))
 	require.Equal(t, []string{"cto@example.com"}, recipients(msgs, "stakeholder.update"), "the 60-minute summary")
@@ -102,7 +102,7 @@ func TestOverdueUpdatesAreShownAndRemindedOncePerDueTime(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, a := range []*app.App{e.app, other} {
 		wg.Add(1)
-		go func() { defer wg.Done(); require.NoError(t, a.Comms.RunCadence(context.Background())) }()
+		go func() { defer wg.Done(); require.NoError(t, runPeriodic(t, a, "comms.cadence")) }()
 	}
 	wg.Wait()
 	require.Equal(t, []string{"ic@example.com", "comms@example.com"}, recipients(e.newMessages(), "reminder.update_overdue"))
@@ -123,6 +123,11 @@ func TestConcludedIncidentSendsNothingMore(t *testing.T) {
 	msgs := e.newMessages()
 	last := ofTopic(msgs, "stakeholder.update")
 	require.NotEmpty(t, last)
+	inc0 := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)[0].(map[string]any)
+	bridge := inc0["bridges"].(map[string]any)["technical"].(map[string]any)["url"].(string)
+	for _, m := range msgs {
+		require.NotContains(t, m.Text+m.HTML+string(m.Body), bridge, "a whole incident's messages never carry the technical bridge")
+	}
 	require.Contains(t, last[len(last)-1].Text, "→ MI Conclusion")
 
 	inc := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)[0].(map[string]any)
@@ -132,8 +137,8 @@ func TestConcludedIncidentSendsNothingMore(t *testing.T) {
 	e.do("admin", "POST", "/api/v1/incidents/"+key+"/classification", map[string]any{"severity": "low", "urgency": "low"}, 200)
 	e.do("admin", "POST", "/api/v1/incidents/"+key+"/tickets", map[string]any{"system": "zendesk", "ref": "late"}, 201)
 	clock.Set(clock.Now().Add(6 * time.Hour))
-	require.NoError(t, e.app.Comms.RunCadence(t.Context()))
-	require.NoError(t, e.app.Comms.RunAckTimeout(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.cadence"))
+	require.NoError(t, runPeriodic(t, e.app, "comms.ack_timeout"))
 	require.Empty(t, e.newMessages())
 }
 
@@ -151,12 +156,12 @@ func TestUnacknowledgedMajorIncidentEscalatesAutomaticallyOnce(t *testing.T) {
 	e.newMessages()
 
 	clock.Set(t0.Add(10*time.Minute - time.Second))
-	require.NoError(t, e.app.Comms.RunAckTimeout(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.ack_timeout"))
 	require.Empty(t, e.newMessages())
 	require.Empty(t, e.do("admin", "GET", "/api/v1/incidents/"+quiet, nil, 200)["escalations"])
 
 	clock.Set(t0.Add(10 * time.Minute))
-	require.NoError(t, e.app.Comms.RunAckTimeout(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.ack_timeout"))
 	esc := e.do("admin", "GET", "/api/v1/incidents/"+quiet, nil, 200)["escalations"].([]any)
 	require.Len(t, esc, 1)
 	require.Equal(t, true, esc[0].(map[string]any)["automatic"])
@@ -176,7 +181,7 @@ func TestUnacknowledgedMajorIncidentEscalatesAutomaticallyOnce(t *testing.T) {
 	e.do("responder", "POST", "/api/v1/incidents/"+promoted+"/classification", map[string]any{"severity": "high",
 		"urgency": "immediate", "scope": map[string]any{"regions": []string{"eu", "us"}}, "reason": "two regions"}, 200)
 	clock.Set(t0.Add(30*time.Minute - time.Second))
-	require.NoError(t, e.app.Comms.RunAckTimeout(t.Context()))
+	require.NoError(t, runPeriodic(t, e.app, "comms.ack_timeout"))
 	require.Empty(t, e.do("admin", "GET", "/api/v1/incidents/"+promoted, nil, 200)["escalations"])
 	e.newMessages()
 
@@ -185,7 +190,7 @@ func TestUnacknowledgedMajorIncidentEscalatesAutomaticallyOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, a := range []*app.App{e.app, other} {
 		wg.Add(1)
-		go func() { defer wg.Done(); require.NoError(t, a.Comms.RunAckTimeout(context.Background())) }()
+		go func() { defer wg.Done(); require.NoError(t, runPeriodic(t, a, "comms.ack_timeout")) }()
 	}
 	wg.Wait()
 	require.Equal(t, []string{"execs@example.com", "https://hooks.slack.test/services/T/B/X"}, recipients(e.newMessages(), "escalation"),

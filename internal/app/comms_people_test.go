@@ -179,14 +179,17 @@ func TestTicketSystemsReceiveEachPublishedUpdateAndLogTheResult(t *testing.T) {
 	require.Equal(t, "pending", ds["ZD-1"][0].(map[string]any)["status"])
 	require.Equal(t, zd, ds["ZD-1"][0].(map[string]any)["ticket_id"])
 
+	// The delivery engine hands each attempt's outcome to the hook registered for the topic.
+	ticketHook := e.app.Comms.ResultHooks()["ticket.update"]
+	require.NotNil(t, ticketHook)
 	at := time.Now().UTC()
-	require.NoError(t, e.app.Comms.TicketResult(t.Context(), delivery.Result{Message: m, Attempt: 1, Error: "HTTP 503", At: at}))
+	require.NoError(t, ticketHook(t.Context(), delivery.Result{Message: m, Attempt: 1, Error: "HTTP 503", At: at}))
 	d := ticketDeliveries()["ZD-1"][0].(map[string]any)
 	require.Equal(t, "pending", d["status"])
 	require.Equal(t, "HTTP 503", d["last_error"])
 	require.EqualValues(t, 1, d["attempts"])
-	require.NoError(t, e.app.Comms.TicketResult(t.Context(), delivery.Result{Message: m, Attempt: 2, Delivered: true, Final: true, At: at}))
-	require.NoError(t, e.app.Comms.TicketResult(t.Context(), delivery.Result{Message: m, Attempt: 1, Final: true, Error: "late", At: at}))
+	require.NoError(t, ticketHook(t.Context(), delivery.Result{Message: m, Attempt: 2, Delivered: true, Final: true, At: at}))
+	require.NoError(t, ticketHook(t.Context(), delivery.Result{Message: m, Attempt: 1, Final: true, Error: "late", At: at}))
 	d = ticketDeliveries()["ZD-1"][0].(map[string]any)
 	require.Equal(t, "delivered", d["status"])
 	require.EqualValues(t, 2, d["attempts"])
@@ -195,7 +198,7 @@ func TestTicketSystemsReceiveEachPublishedUpdateAndLogTheResult(t *testing.T) {
 	e.do("ic", "POST", path+"/updates", map[string]any{"status": "identified", "publish": true, "body": "Found it."}, 201)
 	second := ofTopic(e.newMessages(), "ticket.update")
 	require.Len(t, second, 1)
-	require.NoError(t, e.app.Comms.TicketResult(t.Context(), delivery.Result{Message: second[0], Attempt: 5, Final: true,
+	require.NoError(t, ticketHook(t.Context(), delivery.Result{Message: second[0], Attempt: 5, Final: true,
 		Error: "HTTP 500 after 5 attempts", At: at}))
 	ds = ticketDeliveries()
 	require.Len(t, ds["ZD-1"], 2)

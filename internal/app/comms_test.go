@@ -79,6 +79,20 @@ func setupComms(t testing.TB, clock *testClock, configure func(*config.Config)) 
 	return &commsEnv{env: e, clock: clock, configure: configure}
 }
 
+// runPeriodic runs the named periodic task of a mim the way the delivery engine's leader will: through
+// Comms.Periodic().
+func runPeriodic(t testing.TB, a *app.App, name string) error {
+	t.Helper()
+	for _, p := range a.Comms.Periodic() {
+		if p.Name == name {
+			require.Equal(t, time.Minute, p.Every)
+			return p.Run(context.Background())
+		}
+	}
+	require.Failf(t, "no periodic task", "%s", name)
+	return nil
+}
+
 // newMessages returns the messages committed since the last call.
 func (e *commsEnv) newMessages() []delivery.Message {
 	e.t.Helper()
@@ -240,4 +254,21 @@ func TestRetriedPublishSendsItsInternalMessagesOnce(t *testing.T) {
 	body, err := json.Marshal(e.do("admin", "GET", "/api/v1/incidents/"+key+"/tickets", nil, 200))
 	require.NoError(t, err)
 	require.Equal(t, 1, strings.Count(string(body), `"status":"pending"`))
+}
+
+// The delivery engine may be given after the service is made (it is built with the service's periodic tasks): from
+// then on, changes are told.
+func TestEnqueuerGivenAfterwardsIsUsed(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	_, err := e.app.DB.Pool.Exec(t.Context(), outboxTable)
+	require.NoError(t, err)
+	c := &commsEnv{env: e}
+	e.do("admin", "POST", "/api/v1/stakeholder-lists", map[string]any{"name": "Leadership",
+		"emails": []string{"cto@example.com"}, "severities": []string{"critical"}}, 201)
+	e.declareMajor()
+	require.Empty(t, c.newMessages(), "without an enqueuer nothing is sent")
+	e.app.Comms.SetEnqueuer(outboxEnqueuer{})
+	e.declareMajor()
+	require.Equal(t, []string{"cto@example.com"}, recipients(c.newMessages(), "stakeholder.update"))
 }

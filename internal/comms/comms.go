@@ -82,6 +82,11 @@ func New(d Deps) *Service {
 	return &Service{d: d, store: store{pool: d.Pool}}
 }
 
+// SetEnqueuer gives the service its delivery engine after it was made, for an engine that must be built with the
+// service's Periodic tasks: comms.New, then delivery.New(…, Periodic()…), then SetEnqueuer. Call it before the
+// service is used.
+func (s *Service) SetEnqueuer(e delivery.Enqueuer) { s.d.Enqueue = e }
+
 // Periodic is the work mim does on a timer, to be run on one elected leader: the stakeholder cadence summaries and
 // overdue-update reminders, and the automatic escalation. Each is idempotent on its own, so a second runner or a
 // restart never sends anything twice.
