@@ -526,3 +526,83 @@ func TestDrillPublishesTheReportsAndTracksTheActionToDone(t *testing.T) {
 	board := e.do("admin", "GET", "/api/v1/deadlines", nil, 200)
 	require.Empty(t, board["overdue"])
 }
+
+// Publishing a customer-safe report runs the OnPublished hook in its transaction: the hook sees the report, and its
+// failure rolls the publication back.
+func TestPublishingCustomerSafeRunsTheHookInItsTransaction(t *testing.T) {
+	t.Parallel()
+	e, key, _ := drilled(t)
+	path := "/api/v1/incidents/" + key + "/rca"
+	rca := e.do("ic", "GET", path, nil, 200)
+	rca["root_cause"] = "An expired certificate."
+	rca["customer_summary"] = "A certificate expired; renewals are now monitored."
+	e.do("ic", "PUT", path, rca, 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+
+	var seen []postincident.PublicReport
+	fail := true
+	e.app.PostIncident.OnPublished = func(ctx context.Context, tx pgx.Tx, r postincident.PublicReport) error {
+		seen = append(seen, r)
+		if fail {
+			return fmt.Errorf("subscriber fan-out unavailable")
+		}
+		return nil
+	}
+	r := e.request("ic", "POST", path+"/publish", map[string]any{"public": true}, nil)
+	require.Equal(t, 500, r.status)
+	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+	require.Equal(t, "reviewed", e.do("ic", "GET", path, nil, 200)["status"], "the failed hook rolled the publication back")
+	require.NotContains(t, string(e.request("", "GET", "/incidents/"+key, nil, nil).body), "renewals are now monitored")
+
+	fail = false
+	e.do("ic", "POST", path+"/publish", map[string]any{"public": true}, 200)
+	require.Len(t, seen, 2)
+	require.Equal(t, postincident.KindRCA, seen[1].Kind)
+	require.Equal(t, key, seen[1].IncidentKey)
+	require.Equal(t, "A certificate expired; renewals are now monitored.", seen[1].Summary)
+	page := string(e.request("", "GET", "/incidents/"+key, nil, nil).body)
+	require.Contains(t, page, "Root Cause Analysis")
+	require.Contains(t, page, "renewals are now monitored")
+
+	// Publishing again without public withdraws the customer-safe version.
+	rca = e.do("ic", "GET", path, nil, 200)
+	e.do("ic", "PUT", path, rca, 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+	withdrawn := e.do("ic", "POST", path+"/publish", nil, 200)
+	require.Nil(t, withdrawn["public"])
+	require.NotContains(t, string(e.request("", "GET", "/incidents/"+key, nil, nil).body), "renewals are now monitored")
+}
+
+// DocumentDeadlines gives the metrics the PIRs and RCAs concluded in a period, with when they were published.
+func TestDocumentDeadlinesForOnTimeRates(t *testing.T) {
+	t.Parallel()
+	e, key, inc := drilled(t)
+	concluded := parseAt(t, inc["milestones"].(map[string]any)["concluded"])
+	ctx := context.Background()
+	ds, err := e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(-time.Hour), concluded.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	require.Equal(t, "pir", ds[0].Kind)
+	require.Equal(t, "rca", ds[1].Kind)
+	for _, d := range ds {
+		require.Equal(t, key, d.IncidentKey)
+		require.True(t, concluded.Equal(d.ConcludedAt))
+		require.Nil(t, d.PublishedAt)
+	}
+	require.True(t, concluded.Add(48*time.Hour).Equal(ds[0].DueAt))
+	none, err := e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(time.Hour), concluded.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	// Stale versions of actions and problems are refused too.
+	act := e.do("ic", "POST", "/api/v1/corrective-actions", map[string]any{"incident": key, "title": "t",
+		"owner": e.emails["tech"], "due_at": "2030-01-01T00:00:00Z"}, 201)
+	r := e.request("ic", "PATCH", "/api/v1/corrective-actions/"+act["id"].(string), map[string]any{"title": "u"},
+		map[string]string{"If-Match": `"7"`})
+	require.Equal(t, 412, r.status)
+	require.Equal(t, "t", e.do("ic", "GET", "/api/v1/corrective-actions/"+act["id"].(string), nil, 200)["title"])
+	p := e.do("ic", "POST", "/api/v1/problems", map[string]any{"title": "p"}, 201)
+	r = e.request("ic", "PATCH", "/api/v1/problems/"+p["id"].(string), map[string]any{"title": "q"},
+		map[string]string{"If-Match": `"7"`})
+	require.Equal(t, 412, r.status)
+}
