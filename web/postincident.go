@@ -80,3 +80,20 @@ type PreventiveRow struct {
 	Due      StatusTime
 	ActionID string
 }
+
+// HolidaysPage is the business-day calendar with its forms (admins change it).
+type HolidaysPage struct {
+	Holidays []HolidayRow
+	CanEdit  bool
+	CSRF     string
+	// Base is the path the forms post to.
+	Base   string
+	Notice string
+	Errors []string
+}
+
+// HolidayRow is one holiday.
+type HolidayRow struct {
+	Date string
+	Name string
+}

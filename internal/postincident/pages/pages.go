@@ -29,6 +29,9 @@ type Store interface {
 	Review(ctx context.Context, ref string, kind postincident.Kind, ifVersion *int, by domain.Person) (postincident.Document, error)
 	Publish(ctx context.Context, ref string, kind postincident.Kind, ifVersion *int, public bool) (postincident.Document, error)
 	Deadlines(ctx context.Context, window time.Duration) (overdue, dueSoon []postincident.Deadline, err error)
+	Holidays(ctx context.Context) ([]postincident.Holiday, error)
+	PutHoliday(ctx context.Context, h postincident.Holiday) (postincident.Holiday, bool, error)
+	DeleteHoliday(ctx context.Context, date string) error
 }
 
 // Deps are what the pages need.
@@ -66,6 +69,9 @@ func New(d Deps) *Handler {
 // Routes registers the pages on r (relative to the prefix they are mounted at).
 func (h *Handler) Routes(r chi.Router) {
 	r.Get("/post-incident", h.deadlines)
+	r.Get("/holidays", h.holidays)
+	r.Post("/holidays", h.addHoliday)
+	r.Post("/holidays/{date}/delete", h.deleteHoliday)
 	for _, kind := range []postincident.Kind{postincident.KindPIR, postincident.KindRCA} {
 		base := "/incidents/{key}/" + string(kind)
 		r.Get(base, h.document(kind))
@@ -354,4 +360,70 @@ func (h *Handler) publish(kind postincident.Kind) http.HandlerFunc {
 		}
 		h.outcome(w, r, a, kind, "published", err)
 	}
+}
+
+func (h *Handler) holidaysPage(w http.ResponseWriter, r *http.Request, a domain.Actor, status int, notice string, problem error) {
+	hs, err := h.d.Store.Holidays(r.Context())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := web.HolidaysPage{CanEdit: a.OrgRole == domain.OrgAdmin, CSRF: h.d.CSRFToken(r), Base: h.d.Prefix + "/holidays",
+		Notice: notice}
+	for _, hd := range hs {
+		p.Holidays = append(p.Holidays, web.HolidayRow{Date: hd.Date, Name: hd.Name})
+	}
+	if problem != nil {
+		e := domain.AsError(problem)
+		p.Errors = append(p.Errors, e.Message)
+	}
+	h.render(w, r, status, web.HolidaysView(p))
+}
+
+func (h *Handler) holidays(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.actor(w, r)
+	if !ok {
+		return
+	}
+	notice := map[string]string{"added": "Holiday saved; unpublished RCAs were recounted.",
+		"removed": "Holiday removed; unpublished RCAs were recounted."}[r.URL.Query().Get("done")]
+	h.holidaysPage(w, r, a, http.StatusOK, notice, nil)
+}
+
+// admin is writer for the calendar, which only admins change.
+func (h *Handler) admin(w http.ResponseWriter, r *http.Request) (domain.Actor, bool) {
+	a, ok := h.writer(w, r)
+	if ok && a.OrgRole != domain.OrgAdmin {
+		h.fail(w, r, &domain.Error{Kind: domain.ErrForbidden, Code: "forbidden", Message: "the holiday calendar is an admin's"})
+		return a, false
+	}
+	return a, ok
+}
+
+func (h *Handler) addHoliday(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.admin(w, r)
+	if !ok {
+		return
+	}
+	_, _, err := h.d.Store.PutHoliday(r.Context(), postincident.Holiday{Date: r.PostForm.Get("date"), Name: r.PostForm.Get("name")})
+	if err != nil {
+		if domain.AsError(err).Kind == domain.ErrInternal {
+			h.fail(w, r, err)
+			return
+		}
+		h.holidaysPage(w, r, a, http.StatusUnprocessableEntity, "", err)
+		return
+	}
+	http.Redirect(w, r, h.d.Prefix+"/holidays?done=added", http.StatusSeeOther)
+}
+
+func (h *Handler) deleteHoliday(w http.ResponseWriter, r *http.Request) {
+	if _, ok := h.admin(w, r); !ok {
+		return
+	}
+	if err := h.d.Store.DeleteHoliday(r.Context(), chi.URLParam(r, "date")); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, h.d.Prefix+"/holidays?done=removed", http.StatusSeeOther)
 }

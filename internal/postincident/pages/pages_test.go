@@ -201,3 +201,40 @@ func TestRCAPageAddsAPreventativeActionAsACorrectiveAction(t *testing.T) {
 	_, doc := f.get(t, "responder", path)
 	require.Equal(t, 1, doc.Find(`[data-testid="preventive"]`).Length())
 }
+
+func TestHolidaysPageManagesTheCalendarAndRecountsTheRCA(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	rca, err := f.app.PostIncident.Document(ctx, "INC-1", postincident.KindRCA)
+	require.NoError(t, err)
+	day := rca.ConcludedAt.AddDate(0, 0, 1)
+	for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+		day = day.AddDate(0, 0, 1)
+	}
+	date := day.Format("2006-01-02")
+
+	_, doc := f.get(t, "responder", "/app/holidays")
+	require.Zero(t, doc.Find(`[data-testid="holiday-form"]`).Length(), "only admins change the calendar")
+	st, _, _ := f.post(t, "responder", "/app/holidays", url.Values{"csrf_token": {csrf}, "date": {date}, "name": {"x"}})
+	require.Equal(t, 403, st)
+	st, _, body := f.post(t, "admin", "/app/holidays", url.Values{"csrf_token": {csrf}, "date": {"31/12/2026"}, "name": {"x"}})
+	require.Equal(t, 422, st)
+	require.Contains(t, body, "YYYY-MM-DD")
+	st, loc, _ := f.post(t, "admin", "/app/holidays", url.Values{"csrf_token": {csrf}, "date": {date}, "name": {"Founders' Day"}})
+	require.Equal(t, 303, st)
+	require.Equal(t, "/app/holidays?done=added", loc)
+	_, doc = f.get(t, "admin", "/app/holidays")
+	require.Equal(t, date+" Founders' Day Remove", strings.Join(strings.Fields(doc.Find(`[data-testid="holiday"]`).Text()), " "))
+	moved, err := f.app.PostIncident.Document(ctx, "INC-1", postincident.KindRCA)
+	require.NoError(t, err)
+	require.True(t, moved.DueAt.After(rca.DueAt), "the holiday moved the RCA's due date")
+
+	st, _, _ = f.post(t, "admin", "/app/holidays/"+date+"/delete", url.Values{})
+	require.Equal(t, 403, st, "no CSRF token")
+	st, _, _ = f.post(t, "admin", "/app/holidays/"+date+"/delete", url.Values{"csrf_token": {csrf}})
+	require.Equal(t, 303, st)
+	back, err := f.app.PostIncident.Document(ctx, "INC-1", postincident.KindRCA)
+	require.NoError(t, err)
+	require.True(t, back.DueAt.Equal(rca.DueAt))
+}
