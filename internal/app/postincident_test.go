@@ -237,6 +237,25 @@ func TestRCAActionsAreTrackedAndAProblemClosesOnlyWhenTheyAreFinished(t *testing
 	require.Equal(t, "closed", closed["status"])
 	require.NotNil(t, closed["closed_at"])
 	require.EqualValues(t, 0, closed["open_actions"])
+
+	// A closed problem takes no open action, new or reopened.
+	late := e.request("ic", "POST", "/api/v1/corrective-actions", map[string]any{"problem": pid, "title": "late",
+		"owner": e.emails["tech"], "due_at": "2030-01-01T00:00:00Z"}, nil)
+	require.Equal(t, 409, late.status, string(late.body))
+	require.Equal(t, "problem_closed", late.json(t)["code"])
+	reopen := e.request("tech", "PATCH", "/api/v1/corrective-actions/"+ids[0], map[string]any{"status": "open"}, nil)
+	require.Equal(t, 409, reopen.status)
+	require.Equal(t, "done", e.do("tech", "GET", "/api/v1/corrective-actions/"+ids[0], nil, 200)["status"])
+
+	// Editing the RCA's preventative action changes its corrective action's what, who and when, not its status.
+	rca = e.do("ic", "GET", path, nil, 200)
+	pa := rca["preventative_actions"].([]any)[0].(map[string]any)
+	pa["title"], pa["owner"] = "Fail the rotation job loudly, and page", e.emails["responder"]
+	e.do("ic", "PUT", path, rca, 200)
+	synced := e.do("tech", "GET", "/api/v1/corrective-actions/"+ids[0], nil, 200)
+	require.Equal(t, "Fail the rotation job loudly, and page", synced["title"])
+	require.Equal(t, e.emails["responder"], synced["owner"].(map[string]any)["email"])
+	require.Equal(t, "done", synced["status"])
 }
 
 // Reopening keeps the PIR and RCA and marks them needs_revision; concluding again creates no second ones.

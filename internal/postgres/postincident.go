@@ -273,7 +273,7 @@ func jsonOrNil[T any](v *T) []byte {
 	return b
 }
 
-// editable refuses edits of a published document; an edit sends a reviewed or needs_revision one back to draft.
+// editedStatus: any edit makes the document a draft again, to be reviewed (and published) anew.
 func editedStatus(d *postincident.Document) {
 	d.Status, d.ReviewedBy, d.ReviewedAt = postincident.StatusDraft, nil, nil
 }
@@ -292,7 +292,9 @@ func (s *PostIncidentStore) UpdatePIR(ctx context.Context, ref string, ifVersion
 }
 
 // UpdateRCA replaces an RCA's content. Each preventative action without an action_id becomes a corrective action
-// of the incident, owned by the named user (validation_failed when no such user); those with one are tracked there.
+// of the incident, owned by the named user (validation_failed when no such user); for those with one, the action's
+// kind, title, owner and due date follow the RCA (its status is tracked on the action). An action left out of the RCA
+// stays, as a corrective action of the incident.
 func (s *PostIncidentStore) UpdateRCA(ctx context.Context, ref string, ifVersion *int, r postincident.RCA) (postincident.Document, error) {
 	if err := postincident.ValidateRCA(&r); err != nil {
 		return postincident.Document{}, err
@@ -309,8 +311,8 @@ func (s *PostIncidentStore) UpdateRCA(ctx context.Context, ref string, ifVersion
 		for i := range r.PreventativeActions {
 			a := &r.PreventativeActions[i]
 			f := "preventative_actions[" + strconv.Itoa(i) + "]"
-			if a.ActionID != "" {
-				v.Check(known[a.ActionID], f+".action_id", "is not an action this RCA created; leave it out to create one")
+			if a.ActionID != "" && !known[a.ActionID] {
+				v.Add(f+".action_id", "is not an action this RCA created; leave it out to create one")
 				continue
 			}
 			owner, err := getUser(ctx, tx, a.Owner)
@@ -321,7 +323,19 @@ func (s *PostIncidentStore) UpdateRCA(ctx context.Context, ref string, ifVersion
 			if err != nil {
 				return err
 			}
-			a.Owner, a.ActionID = owner.ID, uuid.NewString()
+			a.Owner = owner.ID
+			if a.ActionID != "" {
+				// The RCA and its actions say the same: what, who and when follow the RCA's edit; the status is the
+				// action's own.
+				if _, err := tx.Exec(ctx, `UPDATE corrective_actions SET kind = $2, title = $3, owner_id = $4, due_at = $5,
+					version = version + 1, updated_at = $6
+					WHERE id = $1 AND (kind, title, owner_id, due_at) IS DISTINCT FROM ($2, $3, $4::uuid, $5::timestamptz)`,
+					a.ActionID, string(a.Kind), a.Title, owner.ID, a.DueAt, now); err != nil {
+					return mapError(err)
+				}
+				continue
+			}
+			a.ActionID = uuid.NewString()
 			if _, err := tx.Exec(ctx, `INSERT INTO corrective_actions (id, incident_id, kind, title, owner_id, due_at,
 				status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $7)`,
 				a.ActionID, d.IncidentID, string(a.Kind), a.Title, owner.ID, a.DueAt, now); err != nil {
