@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/drill"
@@ -624,4 +625,68 @@ func TestDocumentDeadlinesForOnTimeRates(t *testing.T) {
 	r = e.request("ic", "PATCH", "/api/v1/problems/"+p["id"].(string), map[string]any{"title": "q"},
 		map[string]string{"If-Match": `"7"`})
 	require.Equal(t, 412, r.status)
+}
+
+// BC-12: a customer summary carrying markup reaches the permalink as sanitised Markdown: no event handler, no
+// javascript: URL, no script or svg element.
+func TestPublishedReportOnThePermalinkIsSanitised(t *testing.T) {
+	t.Parallel()
+	e, key, _ := drilled(t)
+	path := "/api/v1/incidents/" + key + "/rca"
+	rca := e.do("ic", "GET", path, nil, 200)
+	rca["root_cause"] = "An expired certificate."
+	rca["customer_summary"] = "Cause <img src=x onerror=alert(1)> and <a href=\"javascript:alert(2)\">here</a>, " +
+		"[md link](javascript:alert(3)) <svg onload=alert(4)> <script>alert(5)</script> **renewals monitored**"
+	e.do("ic", "PUT", path, rca, 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+	e.do("ic", "POST", path+"/publish", map[string]any{"public": true}, 200)
+
+	doc, _ := e.page("/incidents/"+key, 200)
+	var report *html.Node
+	walkHTML(doc, func(n *html.Node) {
+		if attrOf(n, "data-testid") == "incident-report" {
+			report = n
+		}
+	})
+	require.NotNil(t, report, "the report is on the permalink")
+	walkHTML(report, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		require.NotContains(t, []string{"script", "svg", "img", "iframe"}, n.Data)
+		for _, a := range n.Attr {
+			require.False(t, strings.HasPrefix(strings.ToLower(a.Key), "on"), "live %s attribute", a.Key)
+			require.NotContains(t, strings.ToLower(a.Val), "javascript:")
+		}
+	})
+	require.Len(t, byTag(report, "strong"), 1, "Markdown is rendered")
+}
+
+// BC-34: of twenty edits made from the same version, exactly one wins; the others are 412 and change nothing.
+func TestRacingPIREditsExactlyOneWins(t *testing.T) {
+	t.Parallel()
+	e, key, _ := drilled(t)
+	path := "/api/v1/incidents/" + key + "/pir"
+	pir := e.do("ic", "GET", path, nil, 200)
+	version := fmt.Sprintf(`"%v"`, pir["version"])
+	var wg sync.WaitGroup
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Go(func() {
+			body := map[string]any{"summary": fmt.Sprintf("edit %d", i), "customer_summary": "",
+				"timeline": pir["timeline"], "restoration_steps": pir["restoration_steps"]}
+			statuses[i] = e.request("ic", "PUT", path, body, map[string]string{"If-Match": version}).status
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, s := range statuses {
+		require.Contains(t, []int{200, 412}, s)
+		if s == 200 {
+			won++
+		}
+	}
+	require.Equal(t, 1, won)
+	after := e.do("ic", "GET", path, nil, 200)
+	require.EqualValues(t, pir["version"].(float64)+1, after["version"])
 }
