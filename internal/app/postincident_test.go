@@ -21,7 +21,7 @@ import (
 
 // drilled runs the drill on a fresh mim and returns the concluded incident's key, with a token of its IC as
 // "drill-ic".
-func drilled(t *testing.T) (*env, string, map[string]any) {
+func drilled(t testing.TB) (*env, string, map[string]any) {
 	t.Helper()
 	e := setup(t)
 	var out bytes.Buffer
