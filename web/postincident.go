@@ -97,3 +97,28 @@ type HolidayRow struct {
 	Date string
 	Name string
 }
+
+// ActionsPage lists corrective actions with a form each to move them on.
+type ActionsPage struct {
+	Actions []ActionRow
+	CanEdit bool
+	CSRF    string
+	// Base is the path the forms post to (…/corrective-actions).
+	Base   string
+	Notice string
+	Errors []string
+}
+
+// ActionRow is one corrective action.
+type ActionRow struct {
+	ID       string
+	Incident string
+	Kind     string
+	Title    string
+	Owner    string
+	Due      StatusTime
+	Status   string
+	Reason   string
+	Overdue  bool
+	Version  int
+}

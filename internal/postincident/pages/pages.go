@@ -32,6 +32,8 @@ type Store interface {
 	Holidays(ctx context.Context) ([]postincident.Holiday, error)
 	PutHoliday(ctx context.Context, h postincident.Holiday) (postincident.Holiday, bool, error)
 	DeleteHoliday(ctx context.Context, date string) error
+	Actions(ctx context.Context, f postincident.ActionFilter) ([]postincident.CorrectiveAction, error)
+	UpdateAction(ctx context.Context, id string, ifVersion *int, in postincident.ActionInput) (postincident.CorrectiveAction, error)
 }
 
 // Deps are what the pages need.
@@ -69,6 +71,8 @@ func New(d Deps) *Handler {
 // Routes registers the pages on r (relative to the prefix they are mounted at).
 func (h *Handler) Routes(r chi.Router) {
 	r.Get("/post-incident", h.deadlines)
+	r.Get("/corrective-actions", h.actions)
+	r.Post("/corrective-actions/{id}", h.updateAction)
 	r.Get("/holidays", h.holidays)
 	r.Post("/holidays", h.addHoliday)
 	r.Post("/holidays/{date}/delete", h.deleteHoliday)
@@ -426,4 +430,60 @@ func (h *Handler) deleteHoliday(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, h.d.Prefix+"/holidays?done=removed", http.StatusSeeOther)
+}
+
+func (h *Handler) actionsPage(w http.ResponseWriter, r *http.Request, a domain.Actor, status int, notice string, problem error) {
+	acts, err := h.d.Store.Actions(r.Context(), postincident.ActionFilter{Incident: r.URL.Query().Get("incident")})
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := web.ActionsPage{CanEdit: a.OrgRole == domain.OrgAdmin || a.OrgRole == domain.OrgResponder,
+		CSRF: h.d.CSRFToken(r), Base: h.d.Prefix + "/corrective-actions", Notice: notice}
+	for _, c := range acts {
+		p.Actions = append(p.Actions, web.ActionRow{ID: c.ID, Incident: c.IncidentKey, Kind: string(c.Kind),
+			Title: c.Title, Owner: c.Owner.Name, Due: h.time(c.DueAt), Status: string(c.Status), Reason: c.Reason,
+			Overdue: c.Overdue, Version: c.Version})
+	}
+	if problem != nil {
+		e := domain.AsError(problem)
+		p.Errors = append(p.Errors, e.Message)
+	}
+	h.render(w, r, status, web.ActionsView(p))
+}
+
+func (h *Handler) actions(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.actor(w, r)
+	if !ok {
+		return
+	}
+	h.actionsPage(w, r, a, http.StatusOK, map[string]string{"updated": "Action updated."}[r.URL.Query().Get("done")], nil)
+}
+
+func (h *Handler) updateAction(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.writer(w, r)
+	if !ok {
+		return
+	}
+	v, err := formVersion(r)
+	if err == nil {
+		status, reason := postincident.ActionStatus(r.PostForm.Get("status")), r.PostForm.Get("reason")
+		_, err = h.d.Store.UpdateAction(r.Context(), chi.URLParam(r, "id"), v,
+			postincident.ActionInput{Status: &status, Reason: &reason})
+	}
+	if err == nil {
+		http.Redirect(w, r, h.d.Prefix+"/corrective-actions?done=updated", http.StatusSeeOther)
+		return
+	}
+	e := domain.AsError(err)
+	if e.Kind == domain.ErrInternal || e.Kind == domain.ErrNotFound {
+		h.fail(w, r, err)
+		return
+	}
+	status := map[domain.ErrorKind]int{domain.ErrInvalid: http.StatusUnprocessableEntity,
+		domain.ErrConflict: http.StatusConflict, domain.ErrPrecondition: http.StatusPreconditionFailed}[e.Kind]
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	h.actionsPage(w, r, a, status, "", err)
 }

@@ -238,3 +238,37 @@ func TestHolidaysPageManagesTheCalendarAndRecountsTheRCA(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, back.DueAt.Equal(rca.DueAt))
 }
+
+func TestActionsPageTracksAnActionToDone(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	incident, title, owner := "INC-1", "Alert on certificate expiry", "responder@example.com"
+	due := time.Now().Add(-time.Hour) // already late
+	act, err := f.app.PostIncident.CreateAction(ctx, postincident.ActionInput{Incident: &incident, Title: &title,
+		Owner: &owner, DueAt: &due})
+	require.NoError(t, err)
+
+	_, doc := f.get(t, "viewer", "/app/corrective-actions")
+	row := doc.Find(`[data-testid="action"]`)
+	require.Equal(t, 1, row.Length())
+	require.Equal(t, 1, row.Find(`[data-testid="action-overdue"]`).Length())
+	require.Equal(t, "open", row.Find(`[data-testid="action-status"]`).Text(), "viewers see the status, no form")
+
+	base := "/app/corrective-actions/" + act.ID
+	st, _, body := f.post(t, "responder", base, url.Values{"csrf_token": {csrf}, "status": {"wont_do"}})
+	require.Equal(t, 422, st)
+	require.Contains(t, body, "reason")
+	st, _, _ = f.post(t, "responder", base, url.Values{"csrf_token": {csrf}, "status": {"in_progress"}, "version": {"1"}})
+	require.Equal(t, 303, st)
+	st, _, _ = f.post(t, "responder", base, url.Values{"csrf_token": {csrf}, "status": {"done"}, "version": {"1"}})
+	require.Equal(t, 412, st, "a stale form is refused")
+	st, loc, _ := f.post(t, "responder", base, url.Values{"csrf_token": {csrf}, "status": {"done"}, "version": {"2"}})
+	require.Equal(t, 303, st)
+	require.Equal(t, "/app/corrective-actions?done=updated", loc)
+	_, doc = f.get(t, "responder", loc)
+	require.Equal(t, "Action updated.", doc.Find(`[data-testid="notice"]`).Text())
+	sel, _ := doc.Find(`[data-testid="action"] option[selected]`).Attr("value")
+	require.Equal(t, "done", sel)
+	require.Zero(t, doc.Find(`[data-testid="action-overdue"]`).Length(), "a done action is not late")
+}
