@@ -284,11 +284,61 @@ func (s *PostIncidentStore) UpdatePIR(ctx context.Context, ref string, ifVersion
 	if err := postincident.ValidatePIR(&p); err != nil {
 		return postincident.Document{}, err
 	}
-	return s.changeDocument(ctx, ref, postincident.KindPIR, ifVersion, func(_ pgx.Tx, d *postincident.Document) error {
+	return s.changeDocument(ctx, ref, postincident.KindPIR, ifVersion, func(tx pgx.Tx, d *postincident.Document) error {
+		if err := traceable(ctx, tx, d.IncidentID, &p); err != nil {
+			return err
+		}
 		d.PIR = &p
 		editedStatus(d)
 		return nil
 	})
+}
+
+// traceable checks that every timeline fact and restoration step naming a seq names an entry of the incident's
+// timeline (and its event type, filled in when left out): an edit may change a fact's words, not what it traces to.
+func traceable(ctx context.Context, tx pgx.Tx, incidentID string, p *postincident.PIR) error {
+	rows, err := tx.Query(ctx, `SELECT seq, type FROM timeline_entries WHERE incident_id = $1`, incidentID)
+	if err != nil {
+		return mapError(err)
+	}
+	types := map[int]string{}
+	for rows.Next() {
+		var seq int
+		var typ string
+		if err := rows.Scan(&seq, &typ); err != nil {
+			rows.Close()
+			return mapError(err)
+		}
+		types[seq] = typ
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapError(err)
+	}
+	var v domain.Validator
+	for i := range p.Timeline {
+		it := &p.Timeline[i]
+		if it.Seq == 0 {
+			continue
+		}
+		typ, ok := types[it.Seq]
+		f := "timeline[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ok:
+			v.Add(f+".seq", fmt.Sprintf("the incident's timeline has no entry %d; use 0 for a fact added by hand", it.Seq))
+		case it.Event == "":
+			it.Event = typ
+		case it.Event != typ:
+			v.Add(f+".event", fmt.Sprintf("entry %d is %s, not %s", it.Seq, typ, it.Event))
+		}
+	}
+	for i, st := range p.RestorationSteps {
+		if _, ok := types[st.Seq]; st.Seq != 0 && !ok {
+			v.Add("restoration_steps["+strconv.Itoa(i)+"].seq",
+				fmt.Sprintf("the incident's timeline has no entry %d; use 0 for a step added by hand", st.Seq))
+		}
+	}
+	return v.Err()
 }
 
 // UpdateRCA replaces an RCA's content. Each preventative action without an action_id becomes a corrective action
