@@ -122,3 +122,26 @@ type ActionRow struct {
 	Overdue  bool
 	Version  int
 }
+
+// ProblemsPage lists the problems, with a form to record one and a button to close or reopen each.
+type ProblemsPage struct {
+	Problems []ProblemRow
+	CanEdit  bool
+	CSRF     string
+	// Base is the path the forms post to (…/problems).
+	Base   string
+	Notice string
+	Errors []string
+}
+
+// ProblemRow is one problem.
+type ProblemRow struct {
+	ID          string
+	Title       string
+	KnownError  string
+	Workaround  string
+	Status      string
+	Incidents   string
+	OpenActions int
+	Version     int
+}

@@ -34,6 +34,9 @@ type Store interface {
 	DeleteHoliday(ctx context.Context, date string) error
 	Actions(ctx context.Context, f postincident.ActionFilter) ([]postincident.CorrectiveAction, error)
 	UpdateAction(ctx context.Context, id string, ifVersion *int, in postincident.ActionInput) (postincident.CorrectiveAction, error)
+	Problems(ctx context.Context, status postincident.ProblemStatus) ([]postincident.Problem, error)
+	CreateProblem(ctx context.Context, in postincident.ProblemInput) (postincident.Problem, error)
+	UpdateProblem(ctx context.Context, id string, ifVersion *int, in postincident.ProblemInput) (postincident.Problem, error)
 }
 
 // Deps are what the pages need.
@@ -73,6 +76,9 @@ func (h *Handler) Routes(r chi.Router) {
 	r.Get("/post-incident", h.deadlines)
 	r.Get("/corrective-actions", h.actions)
 	r.Post("/corrective-actions/{id}", h.updateAction)
+	r.Get("/problems", h.problems)
+	r.Post("/problems", h.createProblem)
+	r.Post("/problems/{id}", h.updateProblem)
 	r.Get("/holidays", h.holidays)
 	r.Post("/holidays", h.addHoliday)
 	r.Post("/holidays/{date}/delete", h.deleteHoliday)
@@ -486,4 +492,83 @@ func (h *Handler) updateAction(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusBadRequest
 	}
 	h.actionsPage(w, r, a, status, "", err)
+}
+
+func (h *Handler) problemsPage(w http.ResponseWriter, r *http.Request, a domain.Actor, status int, notice string, problem error) {
+	ps, err := h.d.Store.Problems(r.Context(), "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p := web.ProblemsPage{CanEdit: a.OrgRole == domain.OrgAdmin || a.OrgRole == domain.OrgResponder,
+		CSRF: h.d.CSRFToken(r), Base: h.d.Prefix + "/problems", Notice: notice}
+	for _, pr := range ps {
+		p.Problems = append(p.Problems, web.ProblemRow{ID: pr.ID, Title: pr.Title, KnownError: pr.KnownError,
+			Workaround: pr.Workaround, Status: string(pr.Status), Incidents: strings.Join(pr.Incidents, ", "),
+			OpenActions: pr.OpenActions, Version: pr.Version})
+	}
+	if problem != nil {
+		e := domain.AsError(problem)
+		p.Errors = append(p.Errors, e.Message)
+		for _, f := range e.Fields {
+			if !strings.HasSuffix(e.Message, f.Message) {
+				p.Errors = append(p.Errors, f.Field+": "+f.Message)
+			}
+		}
+	}
+	h.render(w, r, status, web.ProblemsView(p))
+}
+
+func (h *Handler) problems(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.actor(w, r)
+	if !ok {
+		return
+	}
+	notice := map[string]string{"created": "Problem recorded.", "updated": "Problem updated."}[r.URL.Query().Get("done")]
+	h.problemsPage(w, r, a, http.StatusOK, notice, nil)
+}
+
+// problemOutcome redirects after a change, or shows the page again with what was wrong.
+func (h *Handler) problemOutcome(w http.ResponseWriter, r *http.Request, a domain.Actor, done string, err error) {
+	if err == nil {
+		http.Redirect(w, r, h.d.Prefix+"/problems?done="+done, http.StatusSeeOther)
+		return
+	}
+	e := domain.AsError(err)
+	if e.Kind == domain.ErrInternal || e.Kind == domain.ErrNotFound {
+		h.fail(w, r, err)
+		return
+	}
+	status := map[domain.ErrorKind]int{domain.ErrInvalid: http.StatusUnprocessableEntity,
+		domain.ErrConflict: http.StatusConflict, domain.ErrPrecondition: http.StatusPreconditionFailed}[e.Kind]
+	if status == 0 {
+		status = http.StatusBadRequest
+	}
+	h.problemsPage(w, r, a, status, "", err)
+}
+
+func (h *Handler) createProblem(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.writer(w, r)
+	if !ok {
+		return
+	}
+	f := r.PostForm
+	title, known, workaround := f.Get("title"), f.Get("known_error"), f.Get("workaround")
+	incidents := strings.FieldsFunc(f.Get("incidents"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' })
+	_, err := h.d.Store.CreateProblem(r.Context(), postincident.ProblemInput{Title: &title, KnownError: &known,
+		Workaround: &workaround, AddIncidents: incidents})
+	h.problemOutcome(w, r, a, "created", err)
+}
+
+func (h *Handler) updateProblem(w http.ResponseWriter, r *http.Request) {
+	a, ok := h.writer(w, r)
+	if !ok {
+		return
+	}
+	v, err := formVersion(r)
+	if err == nil {
+		status := postincident.ProblemStatus(r.PostForm.Get("status"))
+		_, err = h.d.Store.UpdateProblem(r.Context(), chi.URLParam(r, "id"), v, postincident.ProblemInput{Status: &status})
+	}
+	h.problemOutcome(w, r, a, "updated", err)
 }

@@ -272,3 +272,34 @@ func TestActionsPageTracksAnActionToDone(t *testing.T) {
 	require.Equal(t, "done", sel)
 	require.Zero(t, doc.Find(`[data-testid="action-overdue"]`).Length(), "a done action is not late")
 }
+
+func TestProblemsPageRefusesClosingWithOpenActions(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	st, _, body := f.post(t, "responder", "/app/problems", url.Values{"csrf_token": {csrf}, "title": {"Cert rotation"},
+		"incidents": {"INC-1, INC-404"}})
+	require.Equal(t, 422, st)
+	require.Contains(t, body, "INC-404")
+	st, loc, _ := f.post(t, "responder", "/app/problems", url.Values{"csrf_token": {csrf}, "title": {"Cert rotation"},
+		"incidents": {"INC-1"}, "known_error": {"rotation fails silently"}, "workaround": {"rotate by hand"}})
+	require.Equal(t, 303, st)
+	ps, err := f.app.PostIncident.Problems(ctx, "")
+	require.NoError(t, err)
+	require.Len(t, ps, 1)
+	require.Equal(t, []string{"INC-1"}, ps[0].Incidents)
+	title, owner, due := "Alert on rotation", "responder@example.com", time.Now().Add(240*time.Hour)
+	_, err = f.app.PostIncident.CreateAction(ctx, postincident.ActionInput{Problem: &ps[0].ID, Title: &title,
+		Owner: &owner, DueAt: &due})
+	require.NoError(t, err)
+
+	_, doc := f.get(t, "responder", loc)
+	require.Equal(t, "Problem recorded.", doc.Find(`[data-testid="notice"]`).Text())
+	require.Contains(t, doc.Find(`[data-testid="problem"]`).Text(), "Corrective actions still open: 1")
+	st, _, body = f.post(t, "responder", "/app/problems/"+ps[0].ID, url.Values{"csrf_token": {csrf}, "status": {"closed"}})
+	require.Equal(t, 409, st)
+	require.Contains(t, body, "still open or in progress")
+	_, doc = f.get(t, "viewer", "/app/problems")
+	require.Equal(t, "open", doc.Find(`[data-testid="problem-status"]`).Text())
+	require.Zero(t, doc.Find("form").Length())
+}
