@@ -613,6 +613,20 @@ func TestDocumentDeadlinesForOnTimeRates(t *testing.T) {
 		require.Nil(t, d.PublishedAt)
 	}
 	require.True(t, concluded.Add(48*time.Hour).Equal(ds[0].DueAt))
+	// Published, edited and published again: the first publication is what counts.
+	path := "/api/v1/incidents/" + key + "/pir"
+	e.do("comms", "POST", path+"/review", nil, 200)
+	first := parseAt(t, e.do("ic", "POST", path+"/publish", nil, 200)["published_at"])
+	e.do("ic", "PUT", path, e.do("ic", "GET", path, nil, 200), 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+	again := parseAt(t, e.do("ic", "POST", path+"/publish", nil, 200)["published_at"])
+	require.True(t, again.After(first))
+	ds, err = e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(-time.Hour), concluded.Add(time.Hour))
+	require.NoError(t, err)
+	require.NotNil(t, ds[0].PublishedAt)
+	require.True(t, first.Equal(*ds[0].PublishedAt), "first publication %s, got %s", first, ds[0].PublishedAt)
+	require.Nil(t, ds[1].PublishedAt)
+
 	none, err := e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(time.Hour), concluded.Add(2*time.Hour))
 	require.NoError(t, err)
 	require.Empty(t, none)

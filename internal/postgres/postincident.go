@@ -245,7 +245,8 @@ func (s *PostIncidentStore) changeDocument(ctx context.Context, ref string, kind
 		d.Version++
 		d.UpdatedAt = s.now()
 		if _, err := tx.Exec(ctx, `UPDATE post_incident_documents SET status = $3, body = $4, version = $5,
-			reviewed_by = $6, reviewed_at = $7, published_at = $8, public = $9, updated_at = $10
+			reviewed_by = $6, reviewed_at = $7, published_at = $8, public = $9, updated_at = $10,
+			first_published_at = coalesce(first_published_at, $8)
 			WHERE incident_id = $1 AND kind = $2`, d.IncidentID, string(kind), string(d.Status), raw, d.Version,
 			jsonOrNil(d.ReviewedBy), d.ReviewedAt, d.PublishedAt, jsonOrNil(d.Public), d.UpdatedAt); err != nil {
 			return mapError(err)
@@ -494,9 +495,10 @@ func (s *PublicSource) PublicReports(ctx context.Context, key string) ([]statusp
 	return out, nil
 }
 
-// DocumentDeadlines lists the PIRs and RCAs of the incidents concluded in [from, to), for on-time rates.
+// DocumentDeadlines lists the PIRs and RCAs of the incidents concluded in [from, to), for on-time rates; PublishedAt
+// is the first publication (nil while unpublished).
 func (s *PostIncidentStore) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]postincident.DocumentDeadline, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT d.kind, i.key, d.concluded_at, d.due_at, d.published_at
+	rows, err := s.db.Pool.Query(ctx, `SELECT d.kind, i.key, d.concluded_at, d.due_at, d.first_published_at
 		FROM post_incident_documents d JOIN incidents i ON i.id = d.incident_id
 		WHERE d.concluded_at >= $1 AND d.concluded_at < $2 ORDER BY d.concluded_at, i.key, d.kind`, from, to)
 	if err != nil {
