@@ -22,6 +22,8 @@ CREATE TABLE post_incident_documents (
     reviewed_by  jsonb,
     reviewed_at  timestamptz,
     published_at timestamptz,
+    -- The first publication, which on-time rates count: publishing again after an edit does not make a report late.
+    first_published_at timestamptz,
     -- The customer-safe version shown on the incident's public permalink, when published as such.
     public       jsonb,
     created_at   timestamptz NOT NULL,

@@ -184,8 +184,9 @@ type rcaRequest struct {
 	postincident.RCA
 }
 
-// documentWrite checks what every document change needs: a writer, and a readable If-Match.
-func documentWrite(r *http.Request) (*int, error) {
+// writerAndVersion checks what every change of a document, action or problem needs: a writer, and a readable
+// If-Match.
+func writerAndVersion(r *http.Request) (*int, error) {
 	if err := requireWriter(r.Context()); err != nil {
 		return nil, err
 	}
@@ -193,7 +194,7 @@ func documentWrite(r *http.Request) (*int, error) {
 }
 
 func (a *API) putPIR(w http.ResponseWriter, r *http.Request) {
-	v, err := documentWrite(r)
+	v, err := writerAndVersion(r)
 	var req pirRequest
 	if err == nil {
 		err = decode(w, r, &req)
@@ -207,7 +208,7 @@ func (a *API) putPIR(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) putRCA(w http.ResponseWriter, r *http.Request) {
-	v, err := documentWrite(r)
+	v, err := writerAndVersion(r)
 	var req rcaRequest
 	if err == nil {
 		err = decode(w, r, &req)
@@ -222,7 +223,7 @@ func (a *API) putRCA(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) reviewDocument(kind postincident.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		v, err := documentWrite(r)
+		v, err := writerAndVersion(r)
 		if err != nil {
 			WriteError(w, r, a.Logger, err)
 			return
@@ -241,7 +242,7 @@ type publishRequest struct {
 
 func (a *API) publishDocument(kind postincident.Kind) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		v, err := documentWrite(r)
+		v, err := writerAndVersion(r)
 		var req publishRequest
 		if err == nil {
 			err = decodeOptional(w, r, &req)
@@ -381,7 +382,7 @@ func (a *API) getAction(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) patchAction(w http.ResponseWriter, r *http.Request) {
-	v, err := documentWrite(r)
+	v, err := writerAndVersion(r)
 	var req correctiveActionRequest
 	if err == nil {
 		err = decode(w, r, &req)
@@ -461,7 +462,7 @@ func (a *API) getProblem(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) patchProblem(w http.ResponseWriter, r *http.Request) {
-	v, err := documentWrite(r)
+	v, err := writerAndVersion(r)
 	var req problemRequest
 	if err == nil {
 		err = decode(w, r, &req)

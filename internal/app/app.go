@@ -24,6 +24,7 @@ import (
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/metrics"
 	"github.com/mimhq/mim/internal/postgres"
+	"github.com/mimhq/mim/internal/postincident/pages"
 	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/server"
 	"github.com/mimhq/mim/internal/session"
@@ -172,6 +173,14 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 // acknowledgement timeout and the post-incident deadline reminders.
 func (a *App) Periodics() []delivery.Periodic {
 	return append(a.Comms.Periodic(), a.PostIncident.Periodic(5*time.Minute))
+}
+
+// PostIncidentPages returns the post-incident pages over this App's store, for mounting under prefix (/app) behind
+// the responder sign-in, which gives the signed-in actor and the session's CSRF token and check.
+func (a *App) PostIncidentPages(prefix string, loc *time.Location, actor func(*http.Request) (domain.Actor, bool),
+	csrfToken func(*http.Request) string, checkCSRF func(*http.Request) bool, logger *slog.Logger) *pages.Handler {
+	return pages.New(pages.Deps{Store: a.PostIncident, Actor: actor, CSRFToken: csrfToken, CheckCSRF: checkCSRF,
+		Prefix: prefix, Location: loc, Now: a.API.Now, Logger: logger})
 }
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/net/html"
 
 	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/drill"
@@ -20,7 +21,7 @@ import (
 
 // drilled runs the drill on a fresh mim and returns the concluded incident's key, with a token of its IC as
 // "drill-ic".
-func drilled(t *testing.T) (*env, string, map[string]any) {
+func drilled(t testing.TB) (*env, string, map[string]any) {
 	t.Helper()
 	e := setup(t)
 	var out bytes.Buffer
@@ -237,6 +238,25 @@ func TestRCAActionsAreTrackedAndAProblemClosesOnlyWhenTheyAreFinished(t *testing
 	require.Equal(t, "closed", closed["status"])
 	require.NotNil(t, closed["closed_at"])
 	require.EqualValues(t, 0, closed["open_actions"])
+
+	// A closed problem takes no open action, new or reopened.
+	late := e.request("ic", "POST", "/api/v1/corrective-actions", map[string]any{"problem": pid, "title": "late",
+		"owner": e.emails["tech"], "due_at": "2030-01-01T00:00:00Z"}, nil)
+	require.Equal(t, 409, late.status, string(late.body))
+	require.Equal(t, "problem_closed", late.json(t)["code"])
+	reopen := e.request("tech", "PATCH", "/api/v1/corrective-actions/"+ids[0], map[string]any{"status": "open"}, nil)
+	require.Equal(t, 409, reopen.status)
+	require.Equal(t, "done", e.do("tech", "GET", "/api/v1/corrective-actions/"+ids[0], nil, 200)["status"])
+
+	// Editing the RCA's preventative action changes its corrective action's what, who and when, not its status.
+	rca = e.do("ic", "GET", path, nil, 200)
+	pa := rca["preventative_actions"].([]any)[0].(map[string]any)
+	pa["title"], pa["owner"] = "Fail the rotation job loudly, and page", e.emails["responder"]
+	e.do("ic", "PUT", path, rca, 200)
+	synced := e.do("tech", "GET", "/api/v1/corrective-actions/"+ids[0], nil, 200)
+	require.Equal(t, "Fail the rotation job loudly, and page", synced["title"])
+	require.Equal(t, e.emails["responder"], synced["owner"].(map[string]any)["email"])
+	require.Equal(t, "done", synced["status"])
 }
 
 // Reopening keeps the PIR and RCA and marks them needs_revision; concluding again creates no second ones.
@@ -465,6 +485,9 @@ func TestPostIncidentBadInputIsAProblemAndStoresNothing(t *testing.T) {
 		{"ic", "PUT", base + "/pir", `{"summary": "x", "bogus": 1}`, 422, "validation_failed"},
 		{"ic", "PUT", base + "/pir", `{"summary": "x", "restoration_steps": [{"kind": "magic", "description": "d"}]}`, 422, "validation_failed"},
 		{"ic", "PUT", base + "/pir", `not json`, 400, ""},
+		{"ic", "PUT", base + "/pir", `{"summary": "x", "timeline": [{"seq": 9999, "at": "2026-01-01T00:00:00Z", "actor": "a", "text": "forged"}]}`, 422, "validation_failed"},
+		{"ic", "PUT", base + "/pir", `{"summary": "x", "timeline": [{"seq": 1, "event": "stage_changed", "at": "2026-01-01T00:00:00Z", "actor": "a", "text": "relabelled"}]}`, 422, "validation_failed"},
+		{"ic", "PUT", base + "/pir", `{"summary": "x", "restoration_steps": [{"kind": "fix", "seq": 9999, "description": "d"}]}`, 422, "validation_failed"},
 		{"viewer", "PUT", base + "/pir", `{"summary": "x"}`, 403, "forbidden"},
 		{"ic", "PUT", base + "/rca", `{"preventative_actions": [{"kind": "code_fix", "title": "t", "owner": "nobody@example.com", "due_at": "2030-01-01T00:00:00Z"}]}`, 422, "validation_failed"},
 		{"ic", "PUT", base + "/rca", `{"preventative_actions": [{"kind": "code_fix", "title": "t", "owner": "tech@example.com"}]}`, 422, "validation_failed"},
@@ -525,4 +548,162 @@ func TestDrillPublishesTheReportsAndTracksTheActionToDone(t *testing.T) {
 	// Nothing is late right after a drill.
 	board := e.do("admin", "GET", "/api/v1/deadlines", nil, 200)
 	require.Empty(t, board["overdue"])
+}
+
+// Publishing a customer-safe report runs the OnPublished hook in its transaction: the hook sees the report, and its
+// failure rolls the publication back.
+func TestPublishingCustomerSafeRunsTheHookInItsTransaction(t *testing.T) {
+	t.Parallel()
+	e, key, _ := drilled(t)
+	path := "/api/v1/incidents/" + key + "/rca"
+	rca := e.do("ic", "GET", path, nil, 200)
+	rca["root_cause"] = "An expired certificate."
+	rca["customer_summary"] = "A certificate expired; renewals are now monitored."
+	e.do("ic", "PUT", path, rca, 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+
+	var seen []postincident.PublicReport
+	fail := true
+	e.app.PostIncident.OnPublished = func(ctx context.Context, tx pgx.Tx, r postincident.PublicReport) error {
+		seen = append(seen, r)
+		if fail {
+			return fmt.Errorf("subscriber fan-out unavailable")
+		}
+		return nil
+	}
+	r := e.request("ic", "POST", path+"/publish", map[string]any{"public": true}, nil)
+	require.Equal(t, 500, r.status)
+	require.Equal(t, "application/problem+json", r.header.Get("Content-Type"))
+	require.Equal(t, "reviewed", e.do("ic", "GET", path, nil, 200)["status"], "the failed hook rolled the publication back")
+	require.NotContains(t, string(e.request("", "GET", "/incidents/"+key, nil, nil).body), "renewals are now monitored")
+
+	fail = false
+	e.do("ic", "POST", path+"/publish", map[string]any{"public": true}, 200)
+	require.Len(t, seen, 2)
+	require.Equal(t, postincident.KindRCA, seen[1].Kind)
+	require.Equal(t, key, seen[1].IncidentKey)
+	require.Equal(t, "A certificate expired; renewals are now monitored.", seen[1].Summary)
+	page := string(e.request("", "GET", "/incidents/"+key, nil, nil).body)
+	require.Contains(t, page, "Root Cause Analysis")
+	require.Contains(t, page, "renewals are now monitored")
+
+	// Publishing again without public withdraws the customer-safe version.
+	rca = e.do("ic", "GET", path, nil, 200)
+	e.do("ic", "PUT", path, rca, 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+	withdrawn := e.do("ic", "POST", path+"/publish", nil, 200)
+	require.Nil(t, withdrawn["public"])
+	require.NotContains(t, string(e.request("", "GET", "/incidents/"+key, nil, nil).body), "renewals are now monitored")
+}
+
+// DocumentDeadlines gives the metrics the PIRs and RCAs concluded in a period, with when they were published.
+func TestDocumentDeadlinesForOnTimeRates(t *testing.T) {
+	t.Parallel()
+	e, key, inc := drilled(t)
+	concluded := parseAt(t, inc["milestones"].(map[string]any)["concluded"])
+	ctx := context.Background()
+	ds, err := e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(-time.Hour), concluded.Add(time.Hour))
+	require.NoError(t, err)
+	require.Len(t, ds, 2)
+	require.Equal(t, "pir", ds[0].Kind)
+	require.Equal(t, "rca", ds[1].Kind)
+	for _, d := range ds {
+		require.Equal(t, key, d.IncidentKey)
+		require.True(t, concluded.Equal(d.ConcludedAt))
+		require.Nil(t, d.PublishedAt)
+	}
+	require.True(t, concluded.Add(48*time.Hour).Equal(ds[0].DueAt))
+	// Published, edited and published again: the first publication is what counts.
+	path := "/api/v1/incidents/" + key + "/pir"
+	e.do("comms", "POST", path+"/review", nil, 200)
+	first := parseAt(t, e.do("ic", "POST", path+"/publish", nil, 200)["published_at"])
+	e.do("ic", "PUT", path, e.do("ic", "GET", path, nil, 200), 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+	again := parseAt(t, e.do("ic", "POST", path+"/publish", nil, 200)["published_at"])
+	require.True(t, again.After(first))
+	ds, err = e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(-time.Hour), concluded.Add(time.Hour))
+	require.NoError(t, err)
+	require.NotNil(t, ds[0].PublishedAt)
+	require.True(t, first.Equal(*ds[0].PublishedAt), "first publication %s, got %s", first, ds[0].PublishedAt)
+	require.Nil(t, ds[1].PublishedAt)
+
+	none, err := e.app.PostIncident.DocumentDeadlines(ctx, concluded.Add(time.Hour), concluded.Add(2*time.Hour))
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	// Stale versions of actions and problems are refused too.
+	act := e.do("ic", "POST", "/api/v1/corrective-actions", map[string]any{"incident": key, "title": "t",
+		"owner": e.emails["tech"], "due_at": "2030-01-01T00:00:00Z"}, 201)
+	r := e.request("ic", "PATCH", "/api/v1/corrective-actions/"+act["id"].(string), map[string]any{"title": "u"},
+		map[string]string{"If-Match": `"7"`})
+	require.Equal(t, 412, r.status)
+	require.Equal(t, "t", e.do("ic", "GET", "/api/v1/corrective-actions/"+act["id"].(string), nil, 200)["title"])
+	p := e.do("ic", "POST", "/api/v1/problems", map[string]any{"title": "p"}, 201)
+	r = e.request("ic", "PATCH", "/api/v1/problems/"+p["id"].(string), map[string]any{"title": "q"},
+		map[string]string{"If-Match": `"7"`})
+	require.Equal(t, 412, r.status)
+}
+
+// BC-12: a customer summary carrying markup reaches the permalink as sanitised Markdown: no event handler, no
+// javascript: URL, no script or svg element.
+func TestPublishedReportOnThePermalinkIsSanitised(t *testing.T) {
+	t.Parallel()
+	e, key, _ := drilled(t)
+	path := "/api/v1/incidents/" + key + "/rca"
+	rca := e.do("ic", "GET", path, nil, 200)
+	rca["root_cause"] = "An expired certificate."
+	rca["customer_summary"] = "Cause <img src=x onerror=alert(1)> and <a href=\"javascript:alert(2)\">here</a>, " +
+		"[md link](javascript:alert(3)) <svg onload=alert(4)> <script>alert(5)</script> **renewals monitored**"
+	e.do("ic", "PUT", path, rca, 200)
+	e.do("comms", "POST", path+"/review", nil, 200)
+	e.do("ic", "POST", path+"/publish", map[string]any{"public": true}, 200)
+
+	doc, _ := e.page("/incidents/"+key, 200)
+	var report *html.Node
+	walkHTML(doc, func(n *html.Node) {
+		if attrOf(n, "data-testid") == "incident-report" {
+			report = n
+		}
+	})
+	require.NotNil(t, report, "the report is on the permalink")
+	walkHTML(report, func(n *html.Node) {
+		if n.Type != html.ElementNode {
+			return
+		}
+		require.NotContains(t, []string{"script", "svg", "img", "iframe"}, n.Data)
+		for _, a := range n.Attr {
+			require.False(t, strings.HasPrefix(strings.ToLower(a.Key), "on"), "live %s attribute", a.Key)
+			require.NotContains(t, strings.ToLower(a.Val), "javascript:")
+		}
+	})
+	require.Len(t, byTag(report, "strong"), 1, "Markdown is rendered")
+}
+
+// BC-34: of twenty edits made from the same version, exactly one wins; the others are 412 and change nothing.
+func TestRacingPIREditsExactlyOneWins(t *testing.T) {
+	t.Parallel()
+	e, key, _ := drilled(t)
+	path := "/api/v1/incidents/" + key + "/pir"
+	pir := e.do("ic", "GET", path, nil, 200)
+	version := fmt.Sprintf(`"%v"`, pir["version"])
+	var wg sync.WaitGroup
+	statuses := make([]int, 20)
+	for i := range statuses {
+		wg.Go(func() {
+			body := map[string]any{"summary": fmt.Sprintf("edit %d", i), "customer_summary": "",
+				"timeline": pir["timeline"], "restoration_steps": pir["restoration_steps"]}
+			statuses[i] = e.request("ic", "PUT", path, body, map[string]string{"If-Match": version}).status
+		})
+	}
+	wg.Wait()
+	won := 0
+	for _, s := range statuses {
+		require.Contains(t, []int{200, 412}, s)
+		if s == 200 {
+			won++
+		}
+	}
+	require.Equal(t, 1, won)
+	after := e.do("ic", "GET", path, nil, 200)
+	require.EqualValues(t, pir["version"].(float64)+1, after["version"])
 }

@@ -295,17 +295,21 @@ func (s *PostIncidentStore) applyActionInput(ctx context.Context, tx pgx.Tx, a *
 	if in.Problem != nil {
 		a.ProblemID = strings.TrimSpace(*in.Problem)
 	}
+	var problemClosed bool
 	if a.ProblemID != "" {
-		var exists bool
+		// The problem's row lock serialises this with closing it, which counts the pending actions under that lock.
+		var status string
+		err := pgx.ErrNoRows
 		if uid, perr := uuid.Parse(a.ProblemID); perr == nil {
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM problems WHERE id = $1)`, uid).Scan(&exists); err != nil {
-				return nil, nil, nil, mapError(err)
-			}
+			err = tx.QueryRow(ctx, `SELECT status FROM problems WHERE id = $1 FOR UPDATE`, uid).Scan(&status)
 		}
-		if exists {
-			problemID = &a.ProblemID
-		} else {
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
 			v.Add("problem", "no problem "+strconv.Quote(a.ProblemID))
+		case err != nil:
+			return nil, nil, nil, mapError(err)
+		default:
+			problemID, problemClosed = &a.ProblemID, status == string(postincident.ProblemClosed)
 		}
 	}
 	owner := a.Owner.UserID
@@ -324,6 +328,10 @@ func (s *PostIncidentStore) applyActionInput(ctx context.Context, tx pgx.Tx, a *
 	fields := append(fieldErrorsOf(v.Err()), fieldErrorsOf(postincident.ValidateAction(a))...)
 	if len(fields) > 0 {
 		return nil, nil, nil, domain.Invalid(fields...)
+	}
+	if problemClosed && a.Status.Pending() {
+		return nil, nil, nil, domain.Errorf(domain.ErrConflict, "problem_closed",
+			"the problem is closed: reopen it before giving it an open action")
 	}
 	return incidentID, problemID, ownerID, nil
 }

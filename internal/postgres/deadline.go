@@ -22,20 +22,29 @@ type deadlineItem struct {
 
 // pending lists every PIR, RCA and action not yet finished that is due before until, soonest first.
 func (s *PostIncidentStore) pending(ctx context.Context, q querier, until time.Time) ([]deadlineItem, error) {
+	// Each incident's commander is read out of its state once, not once per late action (MATERIALIZED): the state
+	// is the largest value in the row.
 	rows, err := q.Query(ctx, `
-		SELECT d.kind, d.incident_id::text, i.key, i.title, d.status, d.due_at,
-		       coalesce(i.state #>> '{roles,incident_commander,id}', ''),
-		       coalesce(i.state #>> '{roles,incident_commander,name}', ''),
-		       coalesce(i.state #>> '{roles,incident_commander,email}', ''), '', '', ''
-		FROM post_incident_documents d JOIN incidents i ON i.id = d.incident_id
-		WHERE d.status <> 'published' AND d.due_at < $1
+		WITH docs AS MATERIALIZED (
+			SELECT kind, incident_id, status, due_at FROM post_incident_documents
+			WHERE status <> 'published' AND due_at < $1),
+		acts AS MATERIALIZED (
+			SELECT a.id, a.incident_id, a.title, a.status, a.due_at, u.id AS owner_id, u.name, u.email
+			FROM corrective_actions a JOIN users u ON u.id = a.owner_id
+			WHERE a.status IN ('open', 'in_progress') AND a.due_at < $1),
+		inc AS MATERIALIZED (
+			SELECT i.id, i.key, i.title,
+			       coalesce(i.state #>> '{roles,incident_commander,id}', '') AS ic_id,
+			       coalesce(i.state #>> '{roles,incident_commander,name}', '') AS ic_name,
+			       coalesce(i.state #>> '{roles,incident_commander,email}', '') AS ic_email
+			FROM incidents i WHERE i.id IN (SELECT incident_id FROM docs UNION SELECT incident_id FROM acts))
+		SELECT d.kind, d.incident_id::text, inc.key, inc.title, d.status, d.due_at, inc.ic_id, inc.ic_name,
+		       inc.ic_email, '', '', ''
+		FROM docs d JOIN inc ON inc.id = d.incident_id
 		UNION ALL
-		SELECT 'action', a.id::text, coalesce(i.key, ''), a.title, a.status, a.due_at,
-		       coalesce(i.state #>> '{roles,incident_commander,id}', ''),
-		       coalesce(i.state #>> '{roles,incident_commander,name}', ''),
-		       coalesce(i.state #>> '{roles,incident_commander,email}', ''), u.id::text, u.name, u.email
-		FROM corrective_actions a JOIN users u ON u.id = a.owner_id LEFT JOIN incidents i ON i.id = a.incident_id
-		WHERE a.status IN ('open', 'in_progress') AND a.due_at < $1
+		SELECT 'action', a.id::text, coalesce(inc.key, ''), a.title, a.status, a.due_at, coalesce(inc.ic_id, ''),
+		       coalesce(inc.ic_name, ''), coalesce(inc.ic_email, ''), a.owner_id::text, a.name, a.email
+		FROM acts a LEFT JOIN inc ON inc.id = a.incident_id
 		ORDER BY 6, 1, 2`, until)
 	if err != nil {
 		return nil, mapError(err)

@@ -245,7 +245,8 @@ func (s *PostIncidentStore) changeDocument(ctx context.Context, ref string, kind
 		d.Version++
 		d.UpdatedAt = s.now()
 		if _, err := tx.Exec(ctx, `UPDATE post_incident_documents SET status = $3, body = $4, version = $5,
-			reviewed_by = $6, reviewed_at = $7, published_at = $8, public = $9, updated_at = $10
+			reviewed_by = $6, reviewed_at = $7, published_at = $8, public = $9, updated_at = $10,
+			first_published_at = coalesce(first_published_at, $8)
 			WHERE incident_id = $1 AND kind = $2`, d.IncidentID, string(kind), string(d.Status), raw, d.Version,
 			jsonOrNil(d.ReviewedBy), d.ReviewedAt, d.PublishedAt, jsonOrNil(d.Public), d.UpdatedAt); err != nil {
 			return mapError(err)
@@ -273,7 +274,7 @@ func jsonOrNil[T any](v *T) []byte {
 	return b
 }
 
-// editable refuses edits of a published document; an edit sends a reviewed or needs_revision one back to draft.
+// editedStatus: any edit makes the document a draft again, to be reviewed (and published) anew.
 func editedStatus(d *postincident.Document) {
 	d.Status, d.ReviewedBy, d.ReviewedAt = postincident.StatusDraft, nil, nil
 }
@@ -284,15 +285,67 @@ func (s *PostIncidentStore) UpdatePIR(ctx context.Context, ref string, ifVersion
 	if err := postincident.ValidatePIR(&p); err != nil {
 		return postincident.Document{}, err
 	}
-	return s.changeDocument(ctx, ref, postincident.KindPIR, ifVersion, func(_ pgx.Tx, d *postincident.Document) error {
+	return s.changeDocument(ctx, ref, postincident.KindPIR, ifVersion, func(tx pgx.Tx, d *postincident.Document) error {
+		if err := traceable(ctx, tx, d.IncidentID, &p); err != nil {
+			return err
+		}
 		d.PIR = &p
 		editedStatus(d)
 		return nil
 	})
 }
 
+// traceable checks that every timeline fact and restoration step naming a seq names an entry of the incident's
+// timeline (and its event type, filled in when left out): an edit may change a fact's words, not what it traces to.
+func traceable(ctx context.Context, tx pgx.Tx, incidentID string, p *postincident.PIR) error {
+	rows, err := tx.Query(ctx, `SELECT seq, type FROM timeline_entries WHERE incident_id = $1`, incidentID)
+	if err != nil {
+		return mapError(err)
+	}
+	types := map[int]string{}
+	for rows.Next() {
+		var seq int
+		var typ string
+		if err := rows.Scan(&seq, &typ); err != nil {
+			rows.Close()
+			return mapError(err)
+		}
+		types[seq] = typ
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return mapError(err)
+	}
+	var v domain.Validator
+	for i := range p.Timeline {
+		it := &p.Timeline[i]
+		if it.Seq == 0 {
+			continue
+		}
+		typ, ok := types[it.Seq]
+		f := "timeline[" + strconv.Itoa(i) + "]"
+		switch {
+		case !ok:
+			v.Add(f+".seq", fmt.Sprintf("the incident's timeline has no entry %d; use 0 for a fact added by hand", it.Seq))
+		case it.Event == "":
+			it.Event = typ
+		case it.Event != typ:
+			v.Add(f+".event", fmt.Sprintf("entry %d is %s, not %s", it.Seq, typ, it.Event))
+		}
+	}
+	for i, st := range p.RestorationSteps {
+		if _, ok := types[st.Seq]; st.Seq != 0 && !ok {
+			v.Add("restoration_steps["+strconv.Itoa(i)+"].seq",
+				fmt.Sprintf("the incident's timeline has no entry %d; use 0 for a step added by hand", st.Seq))
+		}
+	}
+	return v.Err()
+}
+
 // UpdateRCA replaces an RCA's content. Each preventative action without an action_id becomes a corrective action
-// of the incident, owned by the named user (validation_failed when no such user); those with one are tracked there.
+// of the incident, owned by the named user (validation_failed when no such user); for those with one, the action's
+// kind, title, owner and due date follow the RCA (its status is tracked on the action). An action left out of the RCA
+// stays, as a corrective action of the incident.
 func (s *PostIncidentStore) UpdateRCA(ctx context.Context, ref string, ifVersion *int, r postincident.RCA) (postincident.Document, error) {
 	if err := postincident.ValidateRCA(&r); err != nil {
 		return postincident.Document{}, err
@@ -309,8 +362,8 @@ func (s *PostIncidentStore) UpdateRCA(ctx context.Context, ref string, ifVersion
 		for i := range r.PreventativeActions {
 			a := &r.PreventativeActions[i]
 			f := "preventative_actions[" + strconv.Itoa(i) + "]"
-			if a.ActionID != "" {
-				v.Check(known[a.ActionID], f+".action_id", "is not an action this RCA created; leave it out to create one")
+			if a.ActionID != "" && !known[a.ActionID] {
+				v.Add(f+".action_id", "is not an action this RCA created; leave it out to create one")
 				continue
 			}
 			owner, err := getUser(ctx, tx, a.Owner)
@@ -321,7 +374,19 @@ func (s *PostIncidentStore) UpdateRCA(ctx context.Context, ref string, ifVersion
 			if err != nil {
 				return err
 			}
-			a.Owner, a.ActionID = owner.ID, uuid.NewString()
+			a.Owner = owner.ID
+			if a.ActionID != "" {
+				// The RCA and its actions say the same: what, who and when follow the RCA's edit; the status is the
+				// action's own.
+				if _, err := tx.Exec(ctx, `UPDATE corrective_actions SET kind = $2, title = $3, owner_id = $4, due_at = $5,
+					version = version + 1, updated_at = $6
+					WHERE id = $1 AND (kind, title, owner_id, due_at) IS DISTINCT FROM ($2, $3, $4::uuid, $5::timestamptz)`,
+					a.ActionID, string(a.Kind), a.Title, owner.ID, a.DueAt, now); err != nil {
+					return mapError(err)
+				}
+				continue
+			}
+			a.ActionID = uuid.NewString()
 			if _, err := tx.Exec(ctx, `INSERT INTO corrective_actions (id, incident_id, kind, title, owner_id, due_at,
 				status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $7)`,
 				a.ActionID, d.IncidentID, string(a.Kind), a.Title, owner.ID, a.DueAt, now); err != nil {
@@ -430,9 +495,10 @@ func (s *PublicSource) PublicReports(ctx context.Context, key string) ([]statusp
 	return out, nil
 }
 
-// DocumentDeadlines lists the PIRs and RCAs of the incidents concluded in [from, to), for on-time rates.
+// DocumentDeadlines lists the PIRs and RCAs of the incidents concluded in [from, to), for on-time rates; PublishedAt
+// is the first publication (nil while unpublished).
 func (s *PostIncidentStore) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]postincident.DocumentDeadline, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT d.kind, i.key, d.concluded_at, d.due_at, d.published_at
+	rows, err := s.db.Pool.Query(ctx, `SELECT d.kind, i.key, d.concluded_at, d.due_at, d.first_published_at
 		FROM post_incident_documents d JOIN incidents i ON i.id = d.incident_id
 		WHERE d.concluded_at >= $1 AND d.concluded_at < $2 ORDER BY d.concluded_at, i.key, d.kind`, from, to)
 	if err != nil {

@@ -133,7 +133,7 @@ type Deadline struct {
 	Overdue     bool           `json:"overdue"`
 }
 
-// DocumentDeadline is a PIR's or RCA's deadline and when it was published, for on-time rates.
+// DocumentDeadline is a PIR's or RCA's deadline and when it was first published, for on-time rates.
 type DocumentDeadline struct {
 	Kind        string // "pir" or "rca"
 	IncidentKey string
