@@ -19,6 +19,14 @@ type DeadlineSource interface {
 	DocumentDeadlines(ctx context.Context, from, to time.Time) ([]Deadline, error)
 }
 
+// DeadlineFunc is a DeadlineSource made of a function, to adapt another package's store without this one knowing it.
+type DeadlineFunc func(ctx context.Context, from, to time.Time) ([]Deadline, error)
+
+// DocumentDeadlines implements DeadlineSource.
+func (f DeadlineFunc) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]Deadline, error) {
+	return f(ctx, from, to)
+}
+
 // Service computes reports from the stored incidents.
 type Service struct {
 	Incidents IncidentSource
