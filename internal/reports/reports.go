@@ -406,12 +406,13 @@ func Summarize(ds []time.Duration) Summary {
 		median = (sorted[n/2-1] + sorted[n/2]) / 2
 	}
 	rank := (9*n + 9) / 10 // ⌈0.9 n⌉ in integers: no floating-point rounding at exact multiples
-	var sum time.Duration
+	var sum float64        // in seconds: years of durations in nanoseconds would overflow an int64
 	for _, d := range sorted {
-		sum += d
+		sum += d.Seconds()
 	}
+	mean := sum / float64(n)
 	s.MedianSeconds = seconds(median)
 	s.P90Seconds = seconds(sorted[rank-1])
-	s.MeanSeconds = seconds(sum / time.Duration(n))
+	s.MeanSeconds = &mean
 	return s
 }

@@ -205,6 +205,13 @@ func TestComputeEdgeCases(t *testing.T) {
 			{Key: "INC-1", Kind: domain.KindStandard, Severity: domain.SeverityLow, DetectedAt: late, DeclaredAt: late}}})
 		require.Equal(t, []Count{{Key: "2026-11"}, {Key: "2026-12", Standard: 1, Total: 1}}, rep.ByMonth)
 	})
+	t.Run("long durations do not overflow the mean", func(t *testing.T) {
+		long := make([]time.Duration, 2000)
+		for i := range long {
+			long[i] = 90 * 24 * time.Hour // 2000 × 90 days is more nanoseconds than an int64 holds
+		}
+		require.InDelta(t, (90 * 24 * time.Hour).Seconds(), *Summarize(long).MeanSeconds, 1e-3)
+	})
 	t.Run("nearest-rank p90", func(t *testing.T) {
 		var ds []time.Duration
 		for i := 1; i <= 20; i++ {
