@@ -13,6 +13,7 @@ import (
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/postgres"
 	"github.com/mimhq/mim/internal/postgrestest"
+	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/workflow"
 )
 
@@ -60,14 +61,32 @@ func TestIncidentsDeclared(t *testing.T) {
 	for i, at := range []time.Time{from.Add(-time.Second), from, from.Add(48 * time.Hour), to.Add(-time.Microsecond), to} {
 		insertIncident(t, db, i+1, reportIncident(i+1, at, 2), at)
 	}
+	for seq, e := range []struct {
+		typ, data string
+		at        time.Time
+	}{
+		{"stage_changed", `{"from":"diagnosis_action","to":"status_updates","backward":false}`, from.Add(10 * time.Minute)},
+		{"update_published", `{"id":"0"}`, from.Add(20 * time.Minute)},
+		{"stage_changed", `{"from":"status_updates","to":"diagnosis_action","backward":true,"reason":"fix failed"}`, from.Add(30 * time.Minute)},
+	} {
+		_, err := db.Pool.Exec(ctx, `
+			INSERT INTO timeline_entries (incident_id, seq, version, type, at, actor_name, channel, data)
+			SELECT id, $2, $2, $3, $4, 'IC', 'api', $5 FROM incidents WHERE key = $1`, "INC-2", seq+1, e.typ, e.at, e.data)
+		require.NoError(t, err)
+	}
 	got, err := postgres.NewReportStore(db).IncidentsDeclared(ctx, from, to)
 	require.NoError(t, err)
 	var keys []string
 	for _, s := range got {
-		keys = append(keys, s.Key)
+		keys = append(keys, s.State.Key)
 	}
 	require.Equal(t, []string{"INC-2", "INC-3", "INC-4"}, keys, "from inclusive, to exclusive")
-	s := got[0]
+	require.Equal(t, []reports.StageMove{
+		{At: from.Add(10 * time.Minute), To: domain.StageStatusUpdates},
+		{At: from.Add(30 * time.Minute), To: domain.StageDiagnosisAction, Backward: true},
+	}, utcMoves(got[0].StageMoves), "stage moves from the timeline, in order; other events left out")
+	require.Empty(t, got[1].StageMoves)
+	s := got[0].State
 	require.Equal(t, domain.KindMajor, s.Kind)
 	require.False(t, s.IsOpen())
 	require.Equal(t, domain.SeverityHigh, s.Criteria.Severity)
@@ -101,4 +120,11 @@ func BenchmarkIncidentsDeclared(b *testing.B) {
 			b.Fatal(err, len(got))
 		}
 	}
+}
+
+func utcMoves(ms []reports.StageMove) []reports.StageMove {
+	for i := range ms {
+		ms[i].At = ms[i].At.UTC()
+	}
+	return ms
 }

@@ -20,7 +20,7 @@ func BenchmarkCompute(b *testing.B) {
 			ICAcknowledgedAt: t.Add(3 * time.Minute), MobilizedAt: t.Add(9 * time.Minute), RestoredAt: t.Add(time.Hour),
 			ConcludedAt: t.Add(90 * time.Minute)}
 		for u := range 10 {
-			inc.Updates = append(inc.Updates, PublishedUpdate{At: t.Add(time.Duration(u) * 25 * time.Minute), Final: u == 9})
+			inc.Updates = append(inc.Updates, PublishedUpdate{At: t.Add(time.Duration(u) * 25 * time.Minute), Resolved: u == 9})
 		}
 		in.Incidents = append(in.Incidents, inc)
 		in.Deadlines = append(in.Deadlines, Deadline{Kind: DocumentPIR, IncidentKey: inc.Key, DueAt: t.Add(48 * time.Hour)},

@@ -9,9 +9,15 @@ import (
 	"github.com/mimhq/mim/internal/workflow"
 )
 
+// Stored is one incident as the store has it: its state and its stage moves, oldest first.
+type Stored struct {
+	State      workflow.Incident
+	StageMoves []StageMove
+}
+
 // IncidentSource loads the incidents declared in [from, to), major and standard.
 type IncidentSource interface {
-	IncidentsDeclared(ctx context.Context, from, to time.Time) ([]workflow.Incident, error)
+	IncidentsDeclared(ctx context.Context, from, to time.Time) ([]Stored, error)
 }
 
 // DeadlineSource loads the PIR and RCA deadlines of incidents concluded in [from, to).
@@ -53,7 +59,7 @@ func (s *Service) Metrics(ctx context.Context, from, to time.Time) (Report, erro
 	}
 	in := Input{From: from, To: to, Now: now, Cadence: s.Cadence, Location: s.location()}
 	for _, inc := range incidents {
-		in.Incidents = append(in.Incidents, FromWorkflow(inc))
+		in.Incidents = append(in.Incidents, FromWorkflow(inc.State, inc.StageMoves))
 	}
 	if s.Deadlines != nil {
 		// An incident of the period concludes after it is declared, so up to now; Compute keeps only the deadlines
