@@ -19,7 +19,7 @@ type ReportStore struct{ db *DB }
 func NewReportStore(db *DB) *ReportStore { return &ReportStore{db: db} }
 
 // IncidentsDeclared returns the incidents, major and standard, declared in [from, to), oldest first, with their stage
-// moves from the timeline (for the update clock). created_at is
+// moves and severities from the timeline (for the update clock). created_at is
 // the declaration (the Declared event's time; the importer sets it to the original declaration), so the range is
 // read from the incidents_created_at index. Only the parts of the state the numbers use are sent over: the
 // milestones, the severity, the components and the updates' times and statuses, not bodies, bridges or tickets.
@@ -36,9 +36,11 @@ func (s *ReportStore) IncidentsDeclared(ctx context.Context, from, to time.Time)
 		                              FROM jsonb_array_elements(CASE WHEN jsonb_typeof(x.updates) = 'array'
 		                                                             THEN x.updates ELSE '[]'::jsonb END) u
 		                              WHERE u->>'state' = 'published'), '[]'::jsonb)),
-		       coalesce((SELECT jsonb_agg(jsonb_build_object('at', t.at, 'to', t.data->'to', 'backward', t.data->'backward')
+		       coalesce((SELECT jsonb_agg(jsonb_build_object('at', t.at, 'type', t.type, 'to', t.data->'to',
+		                                  'backward', t.data->'backward', 'severity', t.data->'criteria'->'severity')
 		                                  ORDER BY t.seq)
-		                 FROM timeline_entries t WHERE t.incident_id = i.id AND t.type = 'stage_changed'), '[]'::jsonb)
+		                 FROM timeline_entries t
+		                 WHERE t.incident_id = i.id AND t.type IN ('declared', 'classified', 'stage_changed')), '[]'::jsonb)
 		FROM incidents i,
 		     jsonb_to_record(i.state) AS x(key jsonb, title jsonb, kind jsonb, stage jsonb, status jsonb,
 		                                   criteria jsonb, components jsonb, milestones jsonb, updates jsonb)
@@ -56,9 +58,11 @@ func (s *ReportStore) IncidentsDeclared(ctx context.Context, from, to time.Time)
 		}
 		var st reports.Stored
 		var ms []struct {
-			At       time.Time    `json:"at"`
-			To       domain.Stage `json:"to"`
-			Backward bool         `json:"backward"`
+			At       time.Time       `json:"at"`
+			Type     string          `json:"type"`
+			To       domain.Stage    `json:"to"`
+			Backward bool            `json:"backward"`
+			Severity domain.Severity `json:"severity"`
 		}
 		if err := json.Unmarshal(raw, &st.State); err != nil {
 			return nil, domain.Internal(fmt.Errorf("decode incident for reports: %w", err))
@@ -67,7 +71,11 @@ func (s *ReportStore) IncidentsDeclared(ctx context.Context, from, to time.Time)
 			return nil, domain.Internal(fmt.Errorf("decode stage moves for reports: %w", err))
 		}
 		for _, m := range ms {
-			st.StageMoves = append(st.StageMoves, reports.StageMove{At: m.At, To: m.To, Backward: m.Backward})
+			if m.Type == string(workflow.EventStageChanged) {
+				st.StageMoves = append(st.StageMoves, reports.StageMove{At: m.At, To: m.To, Backward: m.Backward})
+			} else if m.Severity != "" {
+				st.Severities = append(st.Severities, reports.SeverityChange{At: m.At, Severity: m.Severity})
+			}
 		}
 		out = append(out, st)
 	}

@@ -65,9 +65,11 @@ func TestIncidentsDeclared(t *testing.T) {
 		typ, data string
 		at        time.Time
 	}{
+		{"declared", `{"id":"x","criteria":{"severity":"critical","urgency":"high"}}`, from},
 		{"stage_changed", `{"from":"diagnosis_action","to":"status_updates","backward":false}`, from.Add(10 * time.Minute)},
 		{"update_published", `{"id":"0"}`, from.Add(20 * time.Minute)},
 		{"stage_changed", `{"from":"status_updates","to":"diagnosis_action","backward":true,"reason":"fix failed"}`, from.Add(30 * time.Minute)},
+		{"classified", `{"criteria":{"severity":"high","urgency":"high"},"from":"major","to":"major"}`, from.Add(40 * time.Minute)},
 	} {
 		_, err := db.Pool.Exec(ctx, `
 			INSERT INTO timeline_entries (incident_id, seq, version, type, at, actor_name, channel, data)
@@ -85,6 +87,8 @@ func TestIncidentsDeclared(t *testing.T) {
 		{At: from.Add(10 * time.Minute), To: domain.StageStatusUpdates},
 		{At: from.Add(30 * time.Minute), To: domain.StageDiagnosisAction, Backward: true},
 	}, utcMoves(got[0].StageMoves), "stage moves from the timeline, in order; other events left out")
+	require.Equal(t, []reports.SeverityChange{{At: from, Severity: domain.SeverityCritical},
+		{At: from.Add(40 * time.Minute), Severity: domain.SeverityHigh}}, utcSeverities(got[0].Severities))
 	require.Empty(t, got[1].StageMoves)
 	s := got[0].State
 	require.Equal(t, domain.KindMajor, s.Kind)
@@ -127,4 +131,11 @@ func utcMoves(ms []reports.StageMove) []reports.StageMove {
 		ms[i].At = ms[i].At.UTC()
 	}
 	return ms
+}
+
+func utcSeverities(ss []reports.SeverityChange) []reports.SeverityChange {
+	for i := range ss {
+		ss[i].At = ss[i].At.UTC()
+	}
+	return ss
 }

@@ -42,6 +42,9 @@ type Incident struct {
 	Updates []PublishedUpdate
 	// StageMoves are the incident's stage changes, in any order.
 	StageMoves []StageMove
+	// Severities are the severities it was declared and reclassified with, in any order; none means Severity
+	// throughout.
+	Severities []SeverityChange
 }
 
 // PublishedUpdate is one update customers saw.
@@ -59,11 +62,18 @@ type StageMove struct {
 	Backward bool
 }
 
-// FromWorkflow takes the facts of an incident's state and its stage moves (the timeline's stage_changed events),
-// which say when the update clock started before the first update and restarted after a failed fix.
-func FromWorkflow(s workflow.Incident, moves []StageMove) Incident {
+// SeverityChange is a severity given at declaration or reclassification.
+type SeverityChange struct {
+	At       time.Time
+	Severity domain.Severity
+}
+
+// FromWorkflow takes the facts of an incident's state and of its timeline: the stage moves say when the update clock
+// started before the first update and restarted after a failed fix, the severity changes which cadence held when.
+func FromWorkflow(s workflow.Incident, moves []StageMove, severities []SeverityChange) Incident {
 	in := Incident{Key: s.Key, Title: s.Title, Kind: s.Kind, Severity: s.Criteria.Severity,
 		Components: slices.Clone(s.Components), Open: s.IsOpen(), StageMoves: slices.Clone(moves),
+		Severities:       slices.Clone(severities),
 		ImpactStartedAt:  s.Milestones[domain.MilestoneImpactStarted],
 		DetectedAt:       s.Milestones[domain.MilestoneDetected],
 		DeclaredAt:       s.Milestones[domain.MilestoneDeclared],
@@ -372,28 +382,44 @@ func deadlineState(d Deadline, now time.Time) string {
 // superseded by such a move, the clock runs from the latest stage change; concluding stops it. Each update published
 // while the clock ran is one due update, on time when it came within the interval; when the clock ran past the
 // interval and no update came before it stopped (or before now, while open), one more was due, and late. The
-// interval is that of the incident's severity as it stands.
+// interval is that of the severity in force at each moment, as the clock would have said then.
 func cadence(i Incident, c workflow.Cadence, now time.Time) (due, onTime int) {
-	interval := c.Interval(i.Severity)
-	if interval <= 0 {
-		return 0, 0
+	if c.Critical <= 0 || c.Other <= 0 {
+		return 0, 0 // no cadence, nothing due
 	}
+	severity := i.Severity
 	type step struct {
-		at     time.Time
-		update *PublishedUpdate
-		move   *StageMove
+		at       time.Time
+		update   *PublishedUpdate
+		move     *StageMove
+		severity *SeverityChange
 	}
 	var steps []step
+	for k := range i.Severities {
+		steps = append(steps, step{at: i.Severities[k].At, severity: &i.Severities[k]})
+	}
 	for k := range i.Updates {
 		steps = append(steps, step{at: i.Updates[k].At, update: &i.Updates[k]})
 	}
 	for k := range i.StageMoves {
 		steps = append(steps, step{at: i.StageMoves[k].At, move: &i.StageMoves[k]})
 	}
-	// At the same instant a move comes first: an update is published within the stage just entered.
-	slices.SortStableFunc(steps, func(a, b step) int {
-		return cmp.Or(a.at.Compare(b.at), cmp.Compare(boolInt(a.move == nil), boolInt(b.move == nil)))
-	})
+	// At the same instant a severity change comes first, then a move: an update is published within the stage just
+	// entered, under the severity just given.
+	rank := func(s step) int {
+		switch {
+		case s.severity != nil:
+			return 0
+		case s.move != nil:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(steps, func(a, b step) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(rank(a), rank(b))) })
+	if len(steps) > 0 && steps[0].severity != nil {
+		severity = steps[0].severity.Severity // as declared
+	}
+	interval := func() time.Duration { return c.Interval(severity) }
 	var (
 		running    bool
 		since      time.Time
@@ -402,7 +428,7 @@ func cadence(i Incident, c workflow.Cadence, now time.Time) (due, onTime int) {
 	)
 	// ranOut counts the update that was due when the clock ran past the interval with nothing published by at.
 	ranOut := func(at time.Time) {
-		if running && at.Sub(since) > interval {
+		if running && at.Sub(since) > interval() {
 			due++
 		}
 	}
@@ -411,10 +437,12 @@ func cadence(i Incident, c workflow.Cadence, now time.Time) (due, onTime int) {
 	for _, st := range steps {
 		m := st.move
 		switch {
+		case st.severity != nil:
+			severity = st.severity.Severity
 		case st.update != nil:
 			if running {
 				due++
-				if st.at.Sub(since) <= interval {
+				if st.at.Sub(since) <= interval() {
 					onTime++
 				}
 			}
@@ -442,13 +470,6 @@ func cadence(i Incident, c workflow.Cadence, now time.Time) (due, onTime int) {
 	}
 	stop(end)
 	return due, onTime
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // Summarize gives the count, median, nearest-rank 90th percentile and mean of ds.

@@ -242,7 +242,9 @@ func TestFromWorkflow(t *testing.T) {
 			{State: workflow.StateDraft, Status: domain.UpdateMonitoring},
 		}}
 	moves := []StageMove{{At: at(3, 0, 30), To: domain.StageStatusUpdates}}
-	in := FromWorkflow(s, moves)
+	sevs := []SeverityChange{{At: at(3, 0, 5), Severity: domain.SeverityCritical}}
+	in := FromWorkflow(s, moves, sevs)
+	require.Equal(t, sevs, in.Severities)
 	require.Equal(t, moves, in.StageMoves)
 	require.False(t, in.Open)
 	require.Equal(t, at(3, 0, 50), in.RestoredAt)
@@ -265,6 +267,7 @@ func TestCadence(t *testing.T) {
 		open          bool
 		updates       []PublishedUpdate
 		moves         []StageMove
+		severities    []SeverityChange
 		due, onTime   int
 		concludedMins int
 	}{
@@ -293,9 +296,21 @@ func TestCadence(t *testing.T) {
 		{name: "open, next update not yet due", severity: domain.SeverityMedium, open: true,
 			updates: []PublishedUpdate{{At: now.Add(-10 * time.Minute)}}},
 		{name: "no updates, never in Status Updates", severity: domain.SeverityLow, concludedMins: 500},
+		// Declared critical (30 min), reclassified high (60) at +50: the gap 0 → 45 was late under critical, 45 → 100
+		// on time under high. Then critical again at +120: 100 → 140 is late.
+		{name: "the cadence of the severity in force", severity: domain.SeverityCritical,
+			updates: []PublishedUpdate{up(0), up(45), up(100), resolved(140)},
+			severities: []SeverityChange{{At: mins(-5), Severity: domain.SeverityCritical},
+				{At: mins(50), Severity: domain.SeverityHigh}, {At: mins(120), Severity: domain.SeverityCritical}},
+			due: 3, onTime: 1, concludedMins: 150},
+		{name: "as declared, whatever it is now", severity: domain.SeverityLow,
+			updates:    []PublishedUpdate{up(0), resolved(45)},
+			severities: []SeverityChange{{At: mins(-5), Severity: domain.SeverityCritical}},
+			due:        1, concludedMins: 50},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			i := Incident{Kind: domain.KindMajor, Severity: c.severity, Open: c.open, Updates: c.updates, StageMoves: c.moves}
+			i := Incident{Kind: domain.KindMajor, Severity: c.severity, Open: c.open, Updates: c.updates,
+				StageMoves: c.moves, Severities: c.severities}
 			if !c.open {
 				i.ConcludedAt = mins(c.concludedMins)
 			}

@@ -9,10 +9,11 @@ import (
 	"github.com/mimhq/mim/internal/workflow"
 )
 
-// Stored is one incident as the store has it: its state and its stage moves, oldest first.
+// Stored is one incident as the store has it: its state, and from its timeline its stage moves and severities.
 type Stored struct {
 	State      workflow.Incident
 	StageMoves []StageMove
+	Severities []SeverityChange
 }
 
 // IncidentSource loads the incidents declared in [from, to), major and standard.
@@ -59,7 +60,7 @@ func (s *Service) Metrics(ctx context.Context, from, to time.Time) (Report, erro
 	}
 	in := Input{From: from, To: to, Now: now, Cadence: s.Cadence, Location: s.location()}
 	for _, inc := range incidents {
-		in.Incidents = append(in.Incidents, FromWorkflow(inc.State, inc.StageMoves))
+		in.Incidents = append(in.Incidents, FromWorkflow(inc.State, inc.StageMoves, inc.Severities))
 	}
 	if s.Deadlines != nil {
 		// An incident of the period concludes after it is declared, so up to now; Compute keeps only the deadlines
