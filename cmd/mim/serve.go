@@ -75,6 +75,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		"api", cfg.BaseURL+"/api/v1", "openapi", cfg.BaseURL+"/openapi.yaml", "embedded_postgres", cfg.DatabaseURL == "")
 	fmt.Fprintf(stdout, "mim serving on http://%s\n", ln.Addr())
 
+	// Prometheus on a listener of its own, when asked: a private address the public never reaches.
+	var metricsSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("listen on %s: %w", cfg.MetricsAddr, err)
+		}
+		metricsSrv = &http.Server{Handler: a.Metrics.PrivateHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		go func() { errc <- metricsSrv.Serve(mln) }()
+		logger.Info("metrics are served", "url", "http://"+mln.Addr().String()+"/metrics")
+	}
+
 	select {
 	case err := <-errc:
 		return err
@@ -83,6 +98,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(sctx)
+	}
 	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -53,11 +53,11 @@ func TestPrometheusMetrics(t *testing.T) {
 	srv := httptest.NewServer(m.Handler())
 	t.Cleanup(srv.Close)
 	for _, bad := range []string{"", "wrong-token-0123456789abcdef", e.tokens["admin"]} {
-		status, body := scrape(t, srv.URL, bad)
+		status, body := scrape(t, srv.URL+"/metrics", bad)
 		require.Equal(t, http.StatusUnauthorized, status, bad)
 		require.NotContains(t, body, "mim_incidents_open")
 	}
-	status, body := scrape(t, srv.URL, token)
+	status, body := scrape(t, srv.URL+"/metrics", token)
 	require.Equal(t, http.StatusOK, status, body)
 	for _, want := range []string{
 		`mim_database_up 1`,
@@ -97,13 +97,24 @@ func TestPrometheusMetrics(t *testing.T) {
 		require.False(t, strings.Contains(r, "definitely"), "never the raw path")
 	}
 
+	// The private listener's handler: open to whoever reaches it when no token is set, else the token still holds.
+	private := httptest.NewServer(metrics.New(postgres.NewReportStore(e.app.DB), workflow.DefaultCadence(), nil, "", nil).PrivateHandler())
+	t.Cleanup(private.Close)
+	status, body = scrape(t, private.URL+"/metrics", "")
+	require.Equal(t, http.StatusOK, status)
+	require.Contains(t, body, `mim_incidents_open{kind="major",severity="critical"} 1`)
+	guarded := httptest.NewServer(m.PrivateHandler())
+	t.Cleanup(guarded.Close)
+	status, _ = scrape(t, guarded.URL+"/metrics", "")
+	require.Equal(t, http.StatusUnauthorized, status)
+
 	// The database gone: the scrape still answers, saying so.
 	db, err := postgres.Open(context.Background(), e.app.DB.Pool.Config().ConnString())
 	require.NoError(t, err)
 	db.Close()
 	down := httptest.NewServer(metrics.New(postgres.NewReportStore(db), workflow.DefaultCadence(), nil, token, nil).Handler())
 	t.Cleanup(down.Close)
-	status, body = scrape(t, down.URL, token)
+	status, body = scrape(t, down.URL+"/metrics", token)
 	require.Equal(t, http.StatusOK, status)
 	require.Contains(t, body, "mim_database_up 0")
 	require.Contains(t, body, "go_goroutines ")

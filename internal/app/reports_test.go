@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mimhq/mim/internal/drill"
+	"github.com/mimhq/mim/internal/reports"
 )
 
 // After the drill, its incident is in the numbers: declared, acknowledged, mobilized and restored, with its
@@ -24,7 +25,26 @@ func TestMetricsAfterDrill(t *testing.T) {
 	e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "=HYPERLINK(\"http://evil\")",
 		"severity": "low", "urgency": "low", "components": []string{"api"}}, 201)
 
+	// PIR and RCA deadlines come from the post-incident store (another package): here, as it would answer for the
+	// drill, a PIR published on time and an RCA not yet due.
+	var asked [2]time.Time
+	e.app.Reports.Deadlines = reports.DeadlineFunc(func(ctx context.Context, from, to time.Time) ([]reports.Deadline, error) {
+		asked = [2]time.Time{from, to}
+		recs := e.do("viewer", "GET", "/api/v1/incidents?kind=major", nil, 200)["incidents"].([]any)
+		key := recs[0].(map[string]any)["key"].(string)
+		concluded := time.Now().Add(-time.Minute)
+		published := concluded.Add(time.Hour)
+		return []reports.Deadline{
+			{Kind: reports.DocumentPIR, IncidentKey: key, ConcludedAt: concluded, DueAt: concluded.Add(48 * time.Hour), PublishedAt: &published},
+			{Kind: reports.DocumentRCA, IncidentKey: key, ConcludedAt: concluded, DueAt: concluded.Add(9 * 24 * time.Hour)},
+		}, nil
+	})
 	m := e.do("viewer", "GET", "/api/v1/reports/metrics", nil, 200)
+	require.WithinDuration(t, time.Now(), asked[1], 5*time.Second, "deadlines asked up to now")
+	require.Equal(t, 1.0, m["pir"].(map[string]any)["rate"])
+	require.EqualValues(t, 1, m["rca"].(map[string]any)["pending"])
+	require.Nil(t, m["rca"].(map[string]any)["rate"])
+	require.Equal(t, "on_time", m["per_incident"].([]any)[0].(map[string]any)["pir"])
 	require.EqualValues(t, 2, m["incidents"])
 	require.EqualValues(t, 1, m["major"])
 	require.EqualValues(t, 1, m["standard"])

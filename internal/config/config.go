@@ -43,7 +43,8 @@ type Config struct {
 	SMTPURL string
 	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
 	AllowPrivateTargets bool
-	// MetricsToken is the bearer token Prometheus must send to read /metrics; empty means /metrics is not served.
+	// MetricsToken is the bearer token Prometheus must send to read /metrics on Addr; empty means /metrics is not
+	// served there.
 	MetricsToken string
 	// Cadence is how often a major incident must publish an update, by severity (critical, other).
 	Cadence workflow.Cadence
@@ -53,6 +54,9 @@ type Config struct {
 	ChatWebhookURL string
 	// AckTimeout is how long a major incident waits for an acknowledged Incident Commander before mim escalates it.
 	AckTimeout time.Duration
+	// MetricsAddr, when set, is a second listener serving only /metrics, to anyone who reaches it (a private
+	// address), or only to MetricsToken when that is set too.
+	MetricsAddr string
 	// Demo seeds demo components and users into an empty database.
 	Demo bool
 	// LogLevel and LogFormat shape the logs.
@@ -87,6 +91,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&tz, "timezone", env("MIM_TIMEZONE", "UTC"), "organisation time zone, IANA name (MIM_TIMEZONE)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("MIM_METRICS_TOKEN", ""), "bearer token that Prometheus sends to scrape /metrics; empty: /metrics is off (MIM_METRICS_TOKEN)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MIM_METRICS_ADDR", ""), "separate listen address serving only /metrics, e.g. 10.0.0.5:9090 (MIM_METRICS_ADDR)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
 	var cadenceCritical, cadenceOther, ackTimeout, csmSeverity string
 	fs.StringVar(&cadenceCritical, "cadence-critical", env("MIM_CADENCE_CRITICAL", "30m"), "update cadence of a critical major incident (MIM_CADENCE_CRITICAL)")
@@ -150,6 +155,13 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Sprintf("addr %q must be host:port", c.Addr))
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Sprintf("metrics addr %q must be host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.Addr {
+			errs = append(errs, "MIM_METRICS_ADDR must differ from MIM_ADDR: the public port serves /metrics only with MIM_METRICS_TOKEN")
+		}
 	}
 	if c.Accent != "" && !accentPattern.MatchString(c.Accent) {
 		errs = append(errs, fmt.Sprintf("page accent %q must be a colour like #0b6e4f", c.Accent))

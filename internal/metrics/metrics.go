@@ -1,7 +1,8 @@
 // Package metrics exposes mim to Prometheus: the Go runtime and process collectors, the HTTP metrics the server
 // records (internal/server), and the domain gauges read from the database at each scrape — the open incidents by kind
-// and severity, and the major incidents whose next update is overdue. /metrics is not public: it answers only a
-// bearer token equal to MIM_METRICS_TOKEN, and is not served at all (404) when that is unset.
+// and severity, and the major incidents whose next update is overdue. /metrics is not public: on the main port it
+// answers only a bearer token equal to MIM_METRICS_TOKEN, and is not served at all (404) when that is unset; on
+// MIM_METRICS_ADDR, a listener of its own on a private address, it answers anyone unless the token is set too.
 package metrics
 
 import (
@@ -56,12 +57,26 @@ func New(src Source, cadence workflow.Cadence, now func() time.Time, token strin
 	return m
 }
 
-// Handler serves the registry in the Prometheus text format to a scrape with the right bearer token.
-func (m *Metrics) Handler() http.Handler {
+// Handler serves the registry in the Prometheus text format to a scrape with the right bearer token, for the main
+// port: without a token configured it answers 404.
+func (m *Metrics) Handler() http.Handler { return m.handler(false) }
+
+// PrivateHandler is Handler for the metrics listener: without a token configured it answers every scrape.
+func (m *Metrics) PrivateHandler() http.Handler { return m.handler(true) }
+
+func (m *Metrics) handler(private bool) http.Handler {
 	h := promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError,
 		ErrorLog: slogLogger{m.logger}, Timeout: 10 * time.Second})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
+		if r.URL.Path != "/metrics" {
+			http.NotFound(w, r)
+			return
+		}
+		if private && !m.enabled {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if !m.enabled {
 			http.NotFound(w, r) // nothing internal on the public port unless asked for
 			return

@@ -1,6 +1,8 @@
 package reports
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -13,4 +15,15 @@ func TestHumanSeconds(t *testing.T) {
 		require.Equal(t, want, HumanSeconds(&in), in)
 	}
 	require.Equal(t, "none", HumanSeconds(nil))
+}
+
+// Pages wired without an actor function show nothing to anyone.
+func TestPagesWithoutActorRefuse(t *testing.T) {
+	t.Parallel()
+	p := &Pages{Service: &Service{}}
+	for _, h := range []http.HandlerFunc{p.Page, p.CSV} {
+		w := httptest.NewRecorder()
+		h(w, httptest.NewRequest(http.MethodGet, "/app/reports", nil))
+		require.Equal(t, http.StatusUnauthorized, w.Code)
+	}
 }

@@ -40,20 +40,40 @@ type Incident struct {
 
 	// Updates are the published updates, in any order.
 	Updates []PublishedUpdate
+	// StageMoves are the incident's stage changes, in any order.
+	StageMoves []StageMove
+	// Severities are the severities it was declared and reclassified with, in any order; none means Severity
+	// throughout.
+	Severities []SeverityChange
 }
 
 // PublishedUpdate is one update customers saw.
 type PublishedUpdate struct {
 	At time.Time
-	// Final is a "resolved" update still standing (not superseded by a move back to diagnosis): no update is due
-	// after it.
-	Final bool
+	// Resolved is a "resolved" update: no update is due after it, until a move back to diagnosis says the fix did
+	// not hold.
+	Resolved bool
 }
 
-// FromWorkflow takes the facts of an incident's state.
-func FromWorkflow(s workflow.Incident) Incident {
+// StageMove is one stage change of a major incident, from its timeline.
+type StageMove struct {
+	At       time.Time
+	To       domain.Stage
+	Backward bool
+}
+
+// SeverityChange is a severity given at declaration or reclassification.
+type SeverityChange struct {
+	At       time.Time
+	Severity domain.Severity
+}
+
+// FromWorkflow takes the facts of an incident's state and of its timeline: the stage moves say when the update clock
+// started before the first update and restarted after a failed fix, the severity changes which cadence held when.
+func FromWorkflow(s workflow.Incident, moves []StageMove, severities []SeverityChange) Incident {
 	in := Incident{Key: s.Key, Title: s.Title, Kind: s.Kind, Severity: s.Criteria.Severity,
-		Components: slices.Clone(s.Components), Open: s.IsOpen(),
+		Components: slices.Clone(s.Components), Open: s.IsOpen(), StageMoves: slices.Clone(moves),
+		Severities:       slices.Clone(severities),
 		ImpactStartedAt:  s.Milestones[domain.MilestoneImpactStarted],
 		DetectedAt:       s.Milestones[domain.MilestoneDetected],
 		DeclaredAt:       s.Milestones[domain.MilestoneDeclared],
@@ -64,8 +84,7 @@ func FromWorkflow(s workflow.Incident) Incident {
 	}
 	for _, u := range s.Updates {
 		if u.State == workflow.StatePublished && u.PublishedAt != nil {
-			in.Updates = append(in.Updates, PublishedUpdate{At: *u.PublishedAt,
-				Final: u.Status == domain.UpdateResolved && !u.Superseded})
+			in.Updates = append(in.Updates, PublishedUpdate{At: *u.PublishedAt, Resolved: u.Status == domain.UpdateResolved})
 		}
 	}
 	return in
@@ -356,39 +375,100 @@ func deadlineState(d Deadline, now time.Time) string {
 	}
 }
 
-// cadence counts the updates that were due and those published within the cadence (internal/workflow's rule: the
-// clock runs from the first published update, each one restarts it, a standing "resolved" update stops it). Every
-// gap between two published updates is one due update, on time when the gap is at most the interval; after the last
-// one, an update is also due, and late, when the clock ran past the interval before the incident was concluded (or
-// before now, while it is open). The interval is that of the incident's severity as it stands. The clock before the
-// first update (started by entering Status Updates) is not in the stored facts, so it is not counted.
+// cadence counts the updates that were due and those published within the cadence, replaying internal/workflow's
+// update clock (Incident.UpdateClock) over the incident's published updates and stage moves: the clock starts at the
+// first published update, or on entering Status Updates with nothing published; each update restarts it; a
+// "resolved" update stops it, until a move back to diagnosis restarts it from the move; while the latest update is
+// superseded by such a move, the clock runs from the latest stage change; concluding stops it. Each update published
+// while the clock ran is one due update, on time when it came within the interval; when the clock ran past the
+// interval and no update came before it stopped (or before now, while open), one more was due, and late. The
+// interval is that of the severity in force at each moment, as the clock would have said then.
 func cadence(i Incident, c workflow.Cadence, now time.Time) (due, onTime int) {
-	interval := c.Interval(i.Severity)
-	if interval <= 0 || len(i.Updates) == 0 {
-		return 0, 0
+	if c.Critical <= 0 || c.Other <= 0 {
+		return 0, 0 // no cadence, nothing due
 	}
-	ups := slices.Clone(i.Updates)
-	slices.SortStableFunc(ups, func(a, b PublishedUpdate) int { return a.At.Compare(b.At) })
-	for k := 1; k < len(ups); k++ {
-		if ups[k-1].Final {
-			return due, onTime
+	severity := i.Severity
+	type step struct {
+		at       time.Time
+		update   *PublishedUpdate
+		move     *StageMove
+		severity *SeverityChange
+	}
+	var steps []step
+	for k := range i.Severities {
+		steps = append(steps, step{at: i.Severities[k].At, severity: &i.Severities[k]})
+	}
+	for k := range i.Updates {
+		steps = append(steps, step{at: i.Updates[k].At, update: &i.Updates[k]})
+	}
+	for k := range i.StageMoves {
+		steps = append(steps, step{at: i.StageMoves[k].At, move: &i.StageMoves[k]})
+	}
+	// At the same instant a severity change comes first, then a move: an update is published within the stage just
+	// entered, under the severity just given.
+	rank := func(s step) int {
+		switch {
+		case s.severity != nil:
+			return 0
+		case s.move != nil:
+			return 1
 		}
-		due++
-		if ups[k].At.Sub(ups[k-1].At) <= interval {
-			onTime++
+		return 2
+	}
+	slices.SortStableFunc(steps, func(a, b step) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(rank(a), rank(b))) })
+	if len(steps) > 0 && steps[0].severity != nil {
+		severity = steps[0].severity.Severity // as declared
+	}
+	interval := func() time.Duration { return c.Interval(severity) }
+	var (
+		running    bool
+		since      time.Time
+		published  bool // an update was published
+		superseded bool // the latest update was superseded by a move back
+	)
+	// ranOut counts the update that was due when the clock ran past the interval with nothing published by at.
+	ranOut := func(at time.Time) {
+		if running && at.Sub(since) > interval() {
+			due++
 		}
 	}
-	last := ups[len(ups)-1]
-	if last.Final {
-		return due, onTime
+	stop := func(at time.Time) { ranOut(at); running = false }
+	restart := func(at time.Time) { ranOut(at); running, since = true, at }
+	for _, st := range steps {
+		m := st.move
+		switch {
+		case st.severity != nil:
+			severity = st.severity.Severity
+		case st.update != nil:
+			if running {
+				due++
+				if st.at.Sub(since) <= interval() {
+					onTime++
+				}
+			}
+			published, superseded = true, false
+			running, since = !st.update.Resolved, st.at
+		case m.To == domain.StageConcluded:
+			stop(st.at)
+		case !published:
+			// Nothing public yet: the clock runs from entering Status Updates or any later stage.
+			if m.To.Index() >= domain.StageStatusUpdates.Index() {
+				restart(st.at)
+			} else {
+				stop(st.at)
+			}
+		case m.Backward:
+			superseded = true // what was published no longer stands; the clock runs from the move
+			restart(st.at)
+		case superseded && running:
+			restart(st.at) // a superseded update's clock runs from the latest stage change
+		}
 	}
 	end := now
 	if !i.Open && !i.ConcludedAt.IsZero() {
 		end = i.ConcludedAt
 	}
-	if end.Sub(last.At) > interval {
-		due++
-	}
+	stop(end)
 	return due, onTime
 }
 
@@ -406,12 +486,13 @@ func Summarize(ds []time.Duration) Summary {
 		median = (sorted[n/2-1] + sorted[n/2]) / 2
 	}
 	rank := (9*n + 9) / 10 // ⌈0.9 n⌉ in integers: no floating-point rounding at exact multiples
-	var sum time.Duration
+	var sum float64        // in seconds: years of durations in nanoseconds would overflow an int64
 	for _, d := range sorted {
-		sum += d
+		sum += d.Seconds()
 	}
+	mean := sum / float64(n)
 	s.MedianSeconds = seconds(median)
 	s.P90Seconds = seconds(sorted[rank-1])
-	s.MeanSeconds = seconds(sum / time.Duration(n))
+	s.MeanSeconds = &mean
 	return s
 }

@@ -36,16 +36,20 @@ func knownSet() Input {
 			Components:      []string{"api", "swg-eu"},
 			ImpactStartedAt: tA.Add(-10 * m), DetectedAt: tA, DeclaredAt: tA.Add(5 * m), ICAcknowledgedAt: tA.Add(10 * m),
 			MobilizedAt: tA.Add(20 * m), RestoredAt: tA.Add(120 * m), ConcludedAt: tA.Add(180 * m),
-			Updates: []PublishedUpdate{{At: tA.Add(80 * m)}, {At: tA.Add(15 * m)}, {At: tA.Add(105 * m), Final: true},
+			Updates: []PublishedUpdate{{At: tA.Add(80 * m)}, {At: tA.Add(15 * m)}, {At: tA.Add(105 * m), Resolved: true},
 				{At: tA.Add(40 * m)}},
 		},
-		{ // B: high (60 min); +30, +80 (50 ✓), +150 (70 ✗), +180 resolved then superseded (30 ✓), +230 resolved (50 ✓).
+		{ // B: high (60 min); +30, +80 (50 ✓), +150 (70 ✗), +180 resolved (30 ✓); the fix fails: back to diagnosis at
+			// +200 and on to Status Updates at +210, where the clock restarts; +230 resolved (20 ✓).
 			Key: "INC-2", Title: "API slow", Kind: domain.KindMajor, Severity: domain.SeverityHigh,
 			Components: []string{"api"},
 			DetectedAt: tB, DeclaredAt: tB.Add(20 * m), ICAcknowledgedAt: tB.Add(25 * m), MobilizedAt: tB.Add(50 * m),
 			RestoredAt: tB.Add(240 * m), ConcludedAt: tB.Add(300 * m),
 			Updates: []PublishedUpdate{{At: tB.Add(30 * m)}, {At: tB.Add(80 * m)}, {At: tB.Add(150 * m)},
-				{At: tB.Add(180 * m)}, {At: tB.Add(230 * m), Final: true}},
+				{At: tB.Add(180 * m), Resolved: true}, {At: tB.Add(230 * m), Resolved: true}},
+			StageMoves: []StageMove{{At: tB.Add(210 * m), To: domain.StageStatusUpdates},
+				{At: tB.Add(200 * m), To: domain.StageDiagnosisAction, Backward: true},
+				{At: tB.Add(300 * m), To: domain.StageConcluded}},
 		},
 		{ // C: medium, still open, one update long ago: the next one is due and late.
 			Key: "INC-3", Title: "Console errors", Kind: domain.KindMajor, Severity: domain.SeverityMedium, Open: true,
@@ -205,6 +209,13 @@ func TestComputeEdgeCases(t *testing.T) {
 			{Key: "INC-1", Kind: domain.KindStandard, Severity: domain.SeverityLow, DetectedAt: late, DeclaredAt: late}}})
 		require.Equal(t, []Count{{Key: "2026-11"}, {Key: "2026-12", Standard: 1, Total: 1}}, rep.ByMonth)
 	})
+	t.Run("long durations do not overflow the mean", func(t *testing.T) {
+		long := make([]time.Duration, 2000)
+		for i := range long {
+			long[i] = 90 * 24 * time.Hour // 2000 × 90 days is more nanoseconds than an int64 holds
+		}
+		require.InDelta(t, (90 * 24 * time.Hour).Seconds(), *Summarize(long).MeanSeconds, 1e-3)
+	})
 	t.Run("nearest-rank p90", func(t *testing.T) {
 		var ds []time.Duration
 		for i := 1; i <= 20; i++ {
@@ -230,9 +241,81 @@ func TestFromWorkflow(t *testing.T) {
 			{State: workflow.StatePublished, Status: domain.UpdateResolved, PublishedAt: &pub},
 			{State: workflow.StateDraft, Status: domain.UpdateMonitoring},
 		}}
-	in := FromWorkflow(s)
+	moves := []StageMove{{At: at(3, 0, 30), To: domain.StageStatusUpdates}}
+	sevs := []SeverityChange{{At: at(3, 0, 5), Severity: domain.SeverityCritical}}
+	in := FromWorkflow(s, moves, sevs)
+	require.Equal(t, sevs, in.Severities)
+	require.Equal(t, moves, in.StageMoves)
 	require.False(t, in.Open)
 	require.Equal(t, at(3, 0, 50), in.RestoredAt)
 	require.True(t, in.ICAcknowledgedAt.IsZero())
-	require.Equal(t, []PublishedUpdate{{At: pub, Final: true}}, in.Updates, "drafts are not counted")
+	require.Equal(t, []PublishedUpdate{{At: pub, Resolved: true}}, in.Updates, "drafts are not counted")
+}
+
+// TestCadence replays the update clock of internal/workflow over updates and stage moves.
+func TestCadence(t *testing.T) {
+	t.Parallel()
+	t0 := at(10, 12, 0)
+	mins := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Minute) }
+	up := func(n int) PublishedUpdate { return PublishedUpdate{At: mins(n)} }
+	resolved := func(n int) PublishedUpdate { return PublishedUpdate{At: mins(n), Resolved: true} }
+	move := func(n int, to domain.Stage) StageMove { return StageMove{At: mins(n), To: to} }
+	back := func(n int, to domain.Stage) StageMove { return StageMove{At: mins(n), To: to, Backward: true} }
+	for _, c := range []struct {
+		name          string
+		severity      domain.Severity
+		open          bool
+		updates       []PublishedUpdate
+		moves         []StageMove
+		severities    []SeverityChange
+		due, onTime   int
+		concludedMins int
+	}{
+		{name: "clock from entering Status Updates: first update late, then on time", severity: domain.SeverityCritical,
+			updates: []PublishedUpdate{up(40), up(60), resolved(80)}, moves: []StageMove{move(0, domain.StageStatusUpdates)},
+			due: 3, onTime: 2, concludedMins: 90},
+		{name: "nothing ever published after entering Status Updates", severity: domain.SeverityHigh,
+			moves: []StageMove{move(0, domain.StageStatusUpdates), move(100, domain.StageConcluded)}, due: 1, concludedMins: 100},
+		{name: "back to diagnosis before anything was due stops the clock", severity: domain.SeverityHigh,
+			moves: []StageMove{move(0, domain.StageStatusUpdates), back(20, domain.StageDiagnosisAction),
+				move(200, domain.StageConcluded)}, concludedMins: 200},
+		{name: "a failed fix restarts the clock from the move back", severity: domain.SeverityHigh,
+			updates: []PublishedUpdate{up(0), resolved(30)},
+			moves:   []StageMove{back(100, domain.StageDiagnosisAction), move(200, domain.StageConcluded)},
+			due:     2, onTime: 1, concludedMins: 200},
+		{name: "a superseded update's clock runs from the latest stage change", severity: domain.SeverityHigh,
+			updates: []PublishedUpdate{up(0), resolved(150)},
+			moves:   []StageMove{back(50, domain.StageDiagnosisAction), move(100, domain.StageStatusUpdates)},
+			due:     1, onTime: 1, concludedMins: 160},
+		{name: "reopened after conclusion", severity: domain.SeverityHigh,
+			updates: []PublishedUpdate{up(0), resolved(50), resolved(320)},
+			moves:   []StageMove{move(100, domain.StageConcluded), back(300, domain.StageDiagnosisAction), move(330, domain.StageConcluded)},
+			due:     2, onTime: 2, concludedMins: 330},
+		{name: "open, last update long ago", severity: domain.SeverityMedium, open: true,
+			updates: []PublishedUpdate{up(0), up(45)}, due: 2, onTime: 1},
+		{name: "open, next update not yet due", severity: domain.SeverityMedium, open: true,
+			updates: []PublishedUpdate{{At: now.Add(-10 * time.Minute)}}},
+		{name: "no updates, never in Status Updates", severity: domain.SeverityLow, concludedMins: 500},
+		// Declared critical (30 min), reclassified high (60) at +50: the gap 0 → 45 was late under critical, 45 → 100
+		// on time under high. Then critical again at +120: 100 → 140 is late.
+		{name: "the cadence of the severity in force", severity: domain.SeverityCritical,
+			updates: []PublishedUpdate{up(0), up(45), up(100), resolved(140)},
+			severities: []SeverityChange{{At: mins(-5), Severity: domain.SeverityCritical},
+				{At: mins(50), Severity: domain.SeverityHigh}, {At: mins(120), Severity: domain.SeverityCritical}},
+			due: 3, onTime: 1, concludedMins: 150},
+		{name: "as declared, whatever it is now", severity: domain.SeverityLow,
+			updates:    []PublishedUpdate{up(0), resolved(45)},
+			severities: []SeverityChange{{At: mins(-5), Severity: domain.SeverityCritical}},
+			due:        1, concludedMins: 50},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			i := Incident{Kind: domain.KindMajor, Severity: c.severity, Open: c.open, Updates: c.updates,
+				StageMoves: c.moves, Severities: c.severities}
+			if !c.open {
+				i.ConcludedAt = mins(c.concludedMins)
+			}
+			due, onTime := cadence(i, workflow.DefaultCadence(), now)
+			require.Equal(t, []int{c.due, c.onTime}, []int{due, onTime})
+		})
+	}
 }

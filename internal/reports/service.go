@@ -9,14 +9,29 @@ import (
 	"github.com/mimhq/mim/internal/workflow"
 )
 
+// Stored is one incident as the store has it: its state, and from its timeline its stage moves and severities.
+type Stored struct {
+	State      workflow.Incident
+	StageMoves []StageMove
+	Severities []SeverityChange
+}
+
 // IncidentSource loads the incidents declared in [from, to), major and standard.
 type IncidentSource interface {
-	IncidentsDeclared(ctx context.Context, from, to time.Time) ([]workflow.Incident, error)
+	IncidentsDeclared(ctx context.Context, from, to time.Time) ([]Stored, error)
 }
 
 // DeadlineSource loads the PIR and RCA deadlines of incidents concluded in [from, to).
 type DeadlineSource interface {
 	DocumentDeadlines(ctx context.Context, from, to time.Time) ([]Deadline, error)
+}
+
+// DeadlineFunc is a DeadlineSource made of a function, to adapt another package's store without this one knowing it.
+type DeadlineFunc func(ctx context.Context, from, to time.Time) ([]Deadline, error)
+
+// DocumentDeadlines implements DeadlineSource.
+func (f DeadlineFunc) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]Deadline, error) {
+	return f(ctx, from, to)
 }
 
 // Service computes reports from the stored incidents.
@@ -45,7 +60,7 @@ func (s *Service) Metrics(ctx context.Context, from, to time.Time) (Report, erro
 	}
 	in := Input{From: from, To: to, Now: now, Cadence: s.Cadence, Location: s.location()}
 	for _, inc := range incidents {
-		in.Incidents = append(in.Incidents, FromWorkflow(inc))
+		in.Incidents = append(in.Incidents, FromWorkflow(inc.State, inc.StageMoves, inc.Severities))
 	}
 	if s.Deadlines != nil {
 		// An incident of the period concludes after it is declared, so up to now; Compute keeps only the deadlines
