@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 
+	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/importer"
 	"github.com/mimhq/mim/internal/postgres"
 )
@@ -235,7 +236,11 @@ func TestPermalinkShowsEveryPublishedUpdateAndNothingInternal(t *testing.T) {
 	// Started and Resolved are labelled, and the duration shown once resolved.
 	started := oneByTestID(t, doc, "incident-started")
 	require.True(t, strings.HasPrefix(text(started), "Started "))
-	require.True(t, requireTimeMatchesItsLabel(t, byTag(started, "time")[0]).Equal(times[0].Truncate(time.Second)))
+	// Started is when impact began, else detected: the declaration here, which may be a second before the first update.
+	rec, err := e.app.Incidents.Get(t.Context(), key)
+	require.NoError(t, err)
+	require.True(t, requireTimeMatchesItsLabel(t, byTag(started, "time")[0]).Equal(
+		rec.State.Milestones[domain.MilestoneDetected].Truncate(time.Second)))
 	resolved := oneByTestID(t, doc, "incident-resolved")
 	require.True(t, strings.HasPrefix(text(resolved), "Resolved "))
 	require.True(t, requireTimeMatchesItsLabel(t, byTag(resolved, "time")[0]).Equal(times[2].Truncate(time.Second)))
