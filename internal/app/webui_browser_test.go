@@ -127,7 +127,9 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	ic.submit(`[data-testid="acknowledge"]`)
 	ic.submit(`[data-testid="move-next"]`)
 	require.Contains(t, ic.stage(), "Mobilization")
+	moved := time.Now()
 	watcher.waitVersion(ic.version())
+	t.Logf("the watcher's war room showed the move %v after the mover's page did", time.Since(moved).Round(time.Millisecond))
 	require.Contains(t, watcher.stage(), "Mobilization", "the watcher's tracker moved without a reload")
 	ic.shot("2-mobilization.png")
 
@@ -177,6 +179,22 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	watcher.waitVersion(ic.version())
 	require.Contains(t, watcher.stage(), "MI Conclusion", "the watcher saw the conclusion arrive")
 	watcher.shot("watcher-concluded.png")
+
+	// Keyboard: "?" lists the shortcuts; "a" goes to the action log's input. At tablet width nothing overflows.
+	watcher.do(chromedp.KeyEvent("?"))
+	_, err = chromedp.Run(watcherTab, chromedp.Poll[bool](`document.getElementById("shortcuts").open`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	require.NoError(t, err, "? opens the shortcuts")
+	ic.do(chromedp.Navigate(e.srv.URL+"/app/incidents"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="filters"]`)),
+		chromedp.KeyEvent("/"))
+	focused, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement.id`))
+	require.NoError(t, err)
+	require.Equal(t, "q", focused, "/ focuses the search")
+	ic.do(chromedp.EmulateViewport(820, 1180), chromedp.Navigate(loc), chromedp.WaitVisible(chromedp.CSS(`[data-testid="war-room"]`)))
+	fits, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+	require.NoError(t, err)
+	require.True(t, fits, "the war room fits a tablet's width")
+	ic.shot("tablet-war-room.png")
 
 	rec, err := e.app.Incidents.Get(t.Context(), strings.TrimPrefix(loc, e.srv.URL+"/app/incidents/"))
 	require.NoError(t, err)
