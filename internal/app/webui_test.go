@@ -154,3 +154,18 @@ func TestWebFormsWithoutTheSessionsCSRFTokenAreRefusedAndChangeNothing(t *testin
 	require.Nil(t, rec.State.Roles.IncidentCommander)
 	require.Equal(t, http.StatusForbidden, u.post("/app/logout", url.Values{"csrf_token": {"x"}}).status)
 }
+
+func TestWebOversizedFormIsRefusedClearlyAndChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	key := e.declareMajor()
+	u := e.signIn("responder")
+	room := u.get("/app/incidents/" + key)
+	p := u.post("/app/incidents/"+key+"/log-action", url.Values{"kind": {"fix"}, "version": {room.version(t)},
+		"description": {strings.Repeat("x", 300<<10)}})
+	require.Equal(t, http.StatusBadRequest, p.status)
+	require.Contains(t, p.text(`h1`), "could not be read")
+	rec, err := e.app.Incidents.Get(t.Context(), key)
+	require.NoError(t, err)
+	require.Empty(t, rec.State.Actions)
+}

@@ -115,6 +115,9 @@ func (u *UI) Routes(r chi.Router) {
 	})
 }
 
+// maxForm bounds a form's body: an update's Markdown is the largest field.
+const maxForm = 256 << 10
+
 type ctxKey struct{}
 
 // signedIn is the session a request carries, in its context.
@@ -143,8 +146,16 @@ func (u *UI) LoadSession(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm) // no form of the UI comes near it
+		}
 		if si.loaded && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostFormValue("csrf_token"), si.sess.CSRF) {
+			if err := r.ParseForm(); err != nil {
+				u.renderStatus(w, r, http.StatusBadRequest, u.page(r, "Bad form"), web.Message("The form could not be read",
+					"it is too large or not a form; nothing was changed"))
+				return
+			}
+			if !sameToken(r.PostFormValue("csrf_token"), si.sess.CSRF) {
 				u.forbidden(w, r, "this form has expired or did not come from mim (CSRF check failed): reload the page and try again")
 				return
 			}
