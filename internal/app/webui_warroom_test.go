@@ -81,6 +81,10 @@ func TestWebWarRoomRefusalsSayWhyKeepTheInputAndChangeNothing(t *testing.T) {
 	// A responder who holds no role may not move the stage; an admin may, but not with guards unmet: 409, the
 	// unmet guards in words.
 	require.Equal(t, http.StatusForbidden, u.wr(key, "move-stage", url.Values{"to": {"mobilization"}}).status)
+	mine := u.get("/app/incidents/" + key)
+	require.Zero(t, mine.doc.Find(`[data-testid="move-form"]`).Length(), "the page offers what the role allows")
+	require.Contains(t, mine.text(`[data-testid="move-who"]`), "Only the Incident Commander")
+	require.Contains(t, mine.text(`[data-testid="composer-who"]`), "Communications Lead")
 	p := e.signIn("admin").wr(key, "move-stage", url.Values{"to": {"mobilization"}, "note": {"go"}})
 	require.Equal(t, http.StatusConflict, p.status)
 	require.Contains(t, p.text(`[data-testid="error"]`), "an Incident Commander is assigned")

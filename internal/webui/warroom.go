@@ -70,6 +70,8 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		ActionKinds: domain.Strings(domain.ActionKinds), RestorationKinds: domain.Strings(domain.RestorationKinds),
 		Options: u.criteriaOptions(), Kept: url.Values{}}
 	v.IsIC = s.Roles.IncidentCommander != nil && s.Roles.IncidentCommander.UserID == me.UserID
+	v.IsComms = s.Roles.CommunicationsLead != nil && s.Roles.CommunicationsLead.UserID == me.UserID
+	v.IsAdmin = me.OrgRole == domain.OrgAdmin
 	if f != nil {
 		v.Failed, v.Kept = f.form, f.kept
 	}
