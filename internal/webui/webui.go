@@ -68,6 +68,9 @@ type UI struct {
 	Now      func() time.Time
 	// LoginLimiter throttles sign-in attempts per client address (a lockout per address typed is in Sessions).
 	LoginLimiter *Limiter
+	// Mount adds other packages' pages under /app, after the session is loaded and the CSRF token checked; each
+	// wraps its routes in RequireRole.
+	Mount []func(r chi.Router)
 }
 
 func (u *UI) now() time.Time {
@@ -113,6 +116,9 @@ func (u *UI) Routes(r chi.Router) {
 		r.Post("/components", u.createComponent)
 		r.Post("/components/{slug}", u.updateComponent)
 	})
+	for _, mount := range u.Mount {
+		mount(r)
+	}
 }
 
 // maxForm bounds a form's body: an update's Markdown is the largest field.
