@@ -158,6 +158,20 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 		chromedp.WithPollingTimeout(10*time.Second)))
 	require.NoError(t, err, "the composer previews the Markdown")
 	ic.submit(`[data-testid="draft-submit"]`, chromedp.Click(chromedp.CSS(`[data-testid="publish-now"]`)))
+	// The cadence clock runs from the publication (30 min for critical) and turns overdue by itself on an open page.
+	clock, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`[data-testid="cadence-clock"]`)))
+	require.NoError(t, err)
+	require.Contains(t, clock, "next update due in 30 min")
+	turned, err := chromedp.Run(tab, chromedp.Evaluate[string](`(function () {
+		var due = Date.parse(document.querySelector('[data-testid="cadence-clock"] [data-due]').getAttribute('data-due'));
+		var real = Date.now;
+		Date.now = function () { return due + 3 * 60000; };
+		window.mimTickClocks();
+		Date.now = real;
+		return document.querySelector('[data-testid="cadence-clock"] [data-testid="overdue"]').textContent;
+	})()`))
+	require.NoError(t, err)
+	require.Contains(t, turned, "update overdue by 3 min")
 	ic.submit(`[data-testid="guard-restoration-submit"]`,
 		chromedp.SendKeys(chromedp.CSS(`#guard-restoration-description`), "Policy distribution restored"))
 	ic.shot("4-status-updates.png")
