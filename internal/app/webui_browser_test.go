@@ -96,6 +96,7 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	ic := tabUI{t: t, tab: tab, e: e}
 	watcher := tabUI{t: t, tab: watcherTab, e: e}
 	ic.signIn("ic")
+	watcher.signIn("viewer") // on the incident list, which is empty
 
 	// Declare, with the verdict shown before submitting.
 	ic.do(chromedp.Navigate(e.srv.URL+"/app/incidents/new"),
@@ -116,7 +117,10 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	require.Contains(t, ic.stage(), "Detection & Declaration")
 	ic.shot("1-detection-declaration.png")
 
-	watcher.signIn("viewer")
+	_, err = chromedp.Run(watcherTab, chromedp.Poll[bool](
+		`document.querySelectorAll('[data-testid="incidents-active"] [data-testid="incident-row"]').length === 1`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the new incident appears on the watcher's list without a reload")
 	watcher.do(chromedp.Navigate(loc), chromedp.WaitVisible(chromedp.CSS(`[data-testid="war-room"]`)))
 	require.Eventually(t, func() bool { return e.app.UI.Live.Watchers(strings.TrimPrefix(loc, e.srv.URL+"/app/incidents/")) >= 2 },
 		10*time.Second, 20*time.Millisecond, "both war rooms follow the incident")

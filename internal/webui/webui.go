@@ -94,6 +94,7 @@ func (u *UI) Routes(r chi.Router) {
 		r.Get("/incidents", u.list)
 		r.Get("/incidents/{key}", u.warRoom)
 		r.Get("/incidents/{key}/events", u.events)
+		r.Get("/events", u.listEvents)
 		r.Get("/classify", u.classifyPreview)
 		r.Post("/markdown", u.markdownPreview)
 	})

@@ -123,8 +123,9 @@
     });
   }
 
-  // Live war room -----------------------------------------------------------------------------------------------
-  var room = $('[data-testid="war-room"]');
+  // Live war room and incident list ---------------------------------------------------------------------------
+  // The element with data-live names its stream; on "changed" the page is fetched again and that element swapped.
+  var room = $('[data-live]');
   wirePreview(room || document);
   if (!room || !window.EventSource || !window.DOMParser || !window.fetch) { return; }
   var note = function () { return document.getElementById('live-note'); };
@@ -141,19 +142,20 @@
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
-        var fresh = doc.querySelector('[data-testid="war-room"]');
+        var fresh = doc.querySelector('[data-live]');
         if (!fresh) { return; }
         var y = window.scrollY;
         room.replaceWith(fresh);
         room = fresh;
         window.scrollTo(0, y);
         wirePreview(room);
+        tickClocks();
         var n = note();
-        if (n) { n.textContent = 'Updated live (version ' + room.getAttribute('data-version') + ').'; }
+        if (n && room.getAttribute('data-version')) { n.textContent = 'Updated live (version ' + room.getAttribute('data-version') + ').'; }
       })
       .catch(function () {});
   };
-  var es = new EventSource(room.getAttribute('data-events'));
+  var es = new EventSource(room.getAttribute('data-live'));
   es.addEventListener('changed', reload);
   document.addEventListener('submit', function () { es.close(); });
 })();
