@@ -169,7 +169,7 @@ type WarRoom struct {
 	Tech, Sponsors                                                   []Holder
 	Assignable, Sponsorable                                          []Option
 	Bridges                                                          []BridgeView
-	Actions, Restorations                                            []ActionRow
+	Actions, Restorations, Escalations                               []ActionRow
 	Verification                                                     *ActionRow
 	Updates                                                          []UpdateRow
 	Components                                                       []ComponentRow

@@ -140,6 +140,11 @@ func TestWebWarRoomRunsEveryOtherControl(t *testing.T) {
 		return ic.get(p.location)
 	}
 	ok("assign-role", url.Values{"role": {"executive_sponsor"}, "user": {e.emails["viewer"]}})
+	p0 := ok("escalate", url.Values{"kind": {"hierarchical"}, "target": {"VP Engineering"}, "reason": {"EU customers blocked"}})
+	require.Contains(t, p0.text(`[data-testid="escalations"]`), "VP Engineering: EU customers blocked")
+	bad0 := ic.wr(key, "escalate", url.Values{"kind": {"sideways"}, "target": {"x"}, "reason": {"kept reason"}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad0.status)
+	require.Equal(t, "kept reason", bad0.doc.Find(`#escalate-reason`).AttrOr("value", ""))
 	p := ok("remove-role", url.Values{"role": {"technical_lead"}, "who": {"payments-db-sre"}})
 	require.NotContains(t, p.text(`[data-testid="role-tech"]`), "payments-db-sre")
 	p = ok("link-ticket", url.Values{"system": {"jira"}, "ref": {"OPS-1"}, "url": {"https://jira.example.com/OPS-1"}})
