@@ -226,3 +226,21 @@ func TestWebMountedPagesGetTheSignInRoleAndCSRFChecks(t *testing.T) {
 	require.Equal(t, http.StatusOK, viewer.get("/app/reports").status)
 	require.Equal(t, http.StatusForbidden, viewer.post("/app/reports", url.Values{}).status)
 }
+
+func TestWebTooManyFailedSignInsFromOneAddressAreRefusedBeforeAnyPasswordCheck(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.app.UI.LoginLimiter = webui.NewLimiter(2, time.Minute, nil)
+	require.NoError(t, e.app.Accounts.SetPassword(t.Context(), e.emails["ic"], testPassword))
+	attempt := func(email, password string) page {
+		u := e.browserless()
+		u.get("/app/login")
+		return u.post("/app/login", url.Values{"email": {email}, "password": {password}})
+	}
+	require.Equal(t, http.StatusSeeOther, attempt(e.emails["ic"], testPassword).status, "successes do not count")
+	require.Equal(t, http.StatusUnauthorized, attempt("a@example.com", "wrong password!").status)
+	require.Equal(t, http.StatusUnauthorized, attempt("b@example.com", "wrong password!").status)
+	p := attempt(e.emails["ic"], testPassword)
+	require.Equal(t, http.StatusTooManyRequests, p.status)
+	require.Contains(t, p.text(`[data-testid="login-error"]`), "too many failed sign-ins from your network address")
+}
