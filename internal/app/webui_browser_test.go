@@ -96,7 +96,7 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	ic := tabUI{t: t, tab: tab, e: e}
 	watcher := tabUI{t: t, tab: watcherTab, e: e}
 	ic.signIn("ic")
-	watcher.signIn("viewer") // on the incident list, which is empty
+	watcher.signIn("admin") // on the incident list, which is empty
 
 	// Declare, with the verdict shown before submitting.
 	ic.do(chromedp.Navigate(e.srv.URL+"/app/incidents/new"),
@@ -147,9 +147,25 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	require.Contains(t, ic.stage(), "Diagnosis & Action")
 	ic.shot("3-diagnosis-action.png")
 
-	// 3 → 4: an action.
+	// 3 → 4: an action. Meanwhile the watcher types an action of their own: their page says the incident changed
+	// instead of swapping under their hands, and their submit is refused as stale with what they typed kept (BC-34).
+	watcher.waitVersion(ic.version())
+	watcher.do(chromedp.SendKeys(chromedp.CSS(`#actions-description`), "Watcher's note"))
 	ic.submit(`[data-testid="guard-action-submit"]`,
 		chromedp.SendKeys(chromedp.CSS(`#guard-action-description`), "Rolled back the faulty policy push"))
+	_, err = chromedp.Run(watcherTab, chromedp.Poll[bool](
+		`document.getElementById("live-note").textContent.includes("Someone changed this incident")`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the typing watcher is told, not swapped")
+	watcher.do(chromedp.Click(chromedp.CSS(`[data-testid="actions-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error"]`)))
+	stale, err := chromedp.Run(watcherTab, chromedp.Text(chromedp.CSS(`[data-testid="error"]`)))
+	require.NoError(t, err)
+	require.Contains(t, stale, "changed since you loaded it")
+	kept, err := chromedp.Run(watcherTab, chromedp.Value(chromedp.CSS(`#actions-description`)))
+	require.NoError(t, err)
+	require.Equal(t, "Watcher's note", kept)
+	watcher.shot("watcher-stale-form.png")
 	ic.submit(`[data-testid="move-next"]`)
 	require.Contains(t, ic.stage(), "Status Updates")
 

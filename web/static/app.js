@@ -138,7 +138,9 @@
       if (n) { n.textContent = 'Someone changed this incident. Reload to see it; a form you submit now will be refused as stale.'; }
       return;
     }
-    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+    // The war room names its own address: after a refused form the location is the form's (POST-only) one.
+    var href = room.getAttribute('data-href') || (location.pathname + location.search);
+    fetch(href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
