@@ -22,3 +22,5 @@ CREATE TABLE login_failures (
     first_at     timestamptz NOT NULL,
     locked_until timestamptz
 );
+-- Counts whose window and lockout have passed are swept as new failures come in.
+CREATE INDEX login_failures_first_at_idx ON login_failures (first_at);

@@ -158,27 +158,29 @@ type WarRoom struct {
 	Key, Title, Description, Kind, Priority, Severity, Status, Reason string
 	Version                                                           int
 	Major, Open, Concluded, CanGoBack, CanAct, IsIC                   bool
-	Declared                                                          Stamp
-	Stages                                                            []StageStep
-	StageTitle, Next, NextValue                                       string
-	Guards                                                            []GuardRow
-	Clock                                                             Clock
-	IC, Comms                                                         *Holder
-	Tech, Sponsors                                                    []Holder
-	Assignable, Sponsorable                                           []Option
-	Bridges                                                           []BridgeView
-	Actions, Restorations                                             []ActionRow
-	Verification                                                      *ActionRow
-	Updates                                                           []UpdateRow
-	Components                                                        []ComponentRow
-	Tickets                                                           []TicketRow
-	Timeline                                                          []TimelineRow
-	TimelineTypes                                                     []string
-	TimelineFilter                                                    string
-	Verdict                                                           *Verdict
-	Criteria                                                          CriteriaForm
-	Options                                                           CriteriaOptions
-	UpdateStatuses, ComponentStatuses, ActionKinds, RestorationKinds  []string
+	// IsAdmin and IsComms say what the signed-in person is, so the page offers the controls their role allows.
+	IsAdmin, IsComms                                                 bool
+	Declared                                                         Stamp
+	Stages                                                           []StageStep
+	StageTitle, Next, NextValue                                      string
+	Guards                                                           []GuardRow
+	Clock                                                            Clock
+	IC, Comms                                                        *Holder
+	Tech, Sponsors                                                   []Holder
+	Assignable, Sponsorable                                          []Option
+	Bridges                                                          []BridgeView
+	Actions, Restorations, Escalations                               []ActionRow
+	Verification                                                     *ActionRow
+	Updates                                                          []UpdateRow
+	Components                                                       []ComponentRow
+	Tickets                                                          []TicketRow
+	Timeline                                                         []TimelineRow
+	TimelineTypes                                                    []string
+	TimelineFilter                                                   string
+	Verdict                                                          *Verdict
+	Criteria                                                         CriteriaForm
+	Options                                                          CriteriaOptions
+	UpdateStatuses, ComponentStatuses, ActionKinds, RestorationKinds []string
 	// Failed names the form that was refused, and Kept what was typed into it, shown again.
 	Failed string
 	Kept   map[string][]string
@@ -195,6 +197,18 @@ func (w WarRoom) Keep(form, field, def string) string {
 	}
 	return def
 }
+
+// MayMove reports whether the signed-in person may move the stage: the IC, or an admin (concluding is the IC's act
+// alone).
+func (w WarRoom) MayMove() bool {
+	if w.NextValue == "concluded" {
+		return w.IsIC
+	}
+	return w.IsIC || w.IsAdmin
+}
+
+// MayDraft reports whether the signed-in person may draft updates.
+func (w WarRoom) MayDraft() bool { return w.IsIC || w.IsComms || w.IsAdmin || !w.Major }
 
 // AllMet reports whether every guard of the current stage holds.
 func (w WarRoom) AllMet() bool {

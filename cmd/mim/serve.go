@@ -13,6 +13,7 @@ import (
 
 	"github.com/mimhq/mim/internal/app"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/pgembed"
 	"github.com/mimhq/mim/internal/postgres"
 )
@@ -72,7 +73,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	logger.Info("mim is serving", "url", "http://"+ln.Addr().String(), "status_page", cfg.BaseURL+"/",
-		"api", cfg.BaseURL+"/api/v1", "openapi", cfg.BaseURL+"/openapi.yaml", "embedded_postgres", cfg.DatabaseURL == "")
+		"api", cfg.BaseURL+"/api/v1", "openapi", cfg.BaseURL+"/openapi.yaml", "web_ui", cfg.BaseURL+"/app/",
+		"embedded_postgres", cfg.DatabaseURL == "")
+	if cfg.Demo {
+		logger.Info("demo: sign in to the web UI at " + cfg.BaseURL + "/app/login as " + demo.Admin +
+			" with password " + demo.Password + " (every demo user has it)")
+	}
 	fmt.Fprintf(stdout, "mim serving on http://%s\n", ln.Addr())
 
 	// Prometheus on a listener of its own, when asked: a private address the public never reaches.

@@ -96,6 +96,7 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	ic := tabUI{t: t, tab: tab, e: e}
 	watcher := tabUI{t: t, tab: watcherTab, e: e}
 	ic.signIn("ic")
+	watcher.signIn("admin") // on the incident list, which is empty
 
 	// Declare, with the verdict shown before submitting.
 	ic.do(chromedp.Navigate(e.srv.URL+"/app/incidents/new"),
@@ -116,7 +117,10 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	require.Contains(t, ic.stage(), "Detection & Declaration")
 	ic.shot("1-detection-declaration.png")
 
-	watcher.signIn("viewer")
+	_, err = chromedp.Run(watcherTab, chromedp.Poll[bool](
+		`document.querySelectorAll('[data-testid="incidents-active"] [data-testid="incident-row"]').length === 1`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the new incident appears on the watcher's list without a reload")
 	watcher.do(chromedp.Navigate(loc), chromedp.WaitVisible(chromedp.CSS(`[data-testid="war-room"]`)))
 	require.Eventually(t, func() bool { return e.app.UI.Live.Watchers(strings.TrimPrefix(loc, e.srv.URL+"/app/incidents/")) >= 2 },
 		10*time.Second, 20*time.Millisecond, "both war rooms follow the incident")
@@ -127,7 +131,9 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	ic.submit(`[data-testid="acknowledge"]`)
 	ic.submit(`[data-testid="move-next"]`)
 	require.Contains(t, ic.stage(), "Mobilization")
+	moved := time.Now()
 	watcher.waitVersion(ic.version())
+	t.Logf("the watcher's war room showed the move %v after the mover's page did", time.Since(moved).Round(time.Millisecond))
 	require.Contains(t, watcher.stage(), "Mobilization", "the watcher's tracker moved without a reload")
 	ic.shot("2-mobilization.png")
 
@@ -141,9 +147,25 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	require.Contains(t, ic.stage(), "Diagnosis & Action")
 	ic.shot("3-diagnosis-action.png")
 
-	// 3 → 4: an action.
+	// 3 → 4: an action. Meanwhile the watcher types an action of their own: their page says the incident changed
+	// instead of swapping under their hands, and their submit is refused as stale with what they typed kept (BC-34).
+	watcher.waitVersion(ic.version())
+	watcher.do(chromedp.SendKeys(chromedp.CSS(`#actions-description`), "Watcher's note"))
 	ic.submit(`[data-testid="guard-action-submit"]`,
 		chromedp.SendKeys(chromedp.CSS(`#guard-action-description`), "Rolled back the faulty policy push"))
+	_, err = chromedp.Run(watcherTab, chromedp.Poll[bool](
+		`document.getElementById("live-note").textContent.includes("Someone changed this incident")`,
+		chromedp.WithPollingTimeout(10*time.Second)))
+	require.NoError(t, err, "the typing watcher is told, not swapped")
+	watcher.do(chromedp.Click(chromedp.CSS(`[data-testid="actions-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="error"]`)))
+	stale, err := chromedp.Run(watcherTab, chromedp.Text(chromedp.CSS(`[data-testid="error"]`)))
+	require.NoError(t, err)
+	require.Contains(t, stale, "changed since you loaded it")
+	kept, err := chromedp.Run(watcherTab, chromedp.Value(chromedp.CSS(`#actions-description`)))
+	require.NoError(t, err)
+	require.Equal(t, "Watcher's note", kept)
+	watcher.shot("watcher-stale-form.png")
 	ic.submit(`[data-testid="move-next"]`)
 	require.Contains(t, ic.stage(), "Status Updates")
 
@@ -156,6 +178,20 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 		chromedp.WithPollingTimeout(10*time.Second)))
 	require.NoError(t, err, "the composer previews the Markdown")
 	ic.submit(`[data-testid="draft-submit"]`, chromedp.Click(chromedp.CSS(`[data-testid="publish-now"]`)))
+	// The cadence clock runs from the publication (30 min for critical) and turns overdue by itself on an open page.
+	clock, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS(`[data-testid="cadence-clock"]`)))
+	require.NoError(t, err)
+	require.Contains(t, clock, "next update due in 30 min")
+	turned, err := chromedp.Run(tab, chromedp.Evaluate[string](`(function () {
+		var due = Date.parse(document.querySelector('[data-testid="cadence-clock"] [data-due]').getAttribute('data-due'));
+		var real = Date.now;
+		Date.now = function () { return due + 3 * 60000; };
+		window.mimTickClocks();
+		Date.now = real;
+		return document.querySelector('[data-testid="cadence-clock"] [data-testid="overdue"]').textContent;
+	})()`))
+	require.NoError(t, err)
+	require.Contains(t, turned, "update overdue by 3 min")
 	ic.submit(`[data-testid="guard-restoration-submit"]`,
 		chromedp.SendKeys(chromedp.CSS(`#guard-restoration-description`), "Policy distribution restored"))
 	ic.shot("4-status-updates.png")
@@ -177,6 +213,22 @@ func TestWebRunsAMajorIncidentThroughAllSixStagesInABrowserWhileAnotherSessionWa
 	watcher.waitVersion(ic.version())
 	require.Contains(t, watcher.stage(), "MI Conclusion", "the watcher saw the conclusion arrive")
 	watcher.shot("watcher-concluded.png")
+
+	// Keyboard: "?" lists the shortcuts; "a" goes to the action log's input. At tablet width nothing overflows.
+	watcher.do(chromedp.KeyEvent("?"))
+	_, err = chromedp.Run(watcherTab, chromedp.Poll[bool](`document.getElementById("shortcuts").open`,
+		chromedp.WithPollingTimeout(5*time.Second)))
+	require.NoError(t, err, "? opens the shortcuts")
+	ic.do(chromedp.Navigate(e.srv.URL+"/app/incidents"), chromedp.WaitVisible(chromedp.CSS(`[data-testid="filters"]`)),
+		chromedp.KeyEvent("/"))
+	focused, err := chromedp.Run(tab, chromedp.Evaluate[string](`document.activeElement.id`))
+	require.NoError(t, err)
+	require.Equal(t, "q", focused, "/ focuses the search")
+	ic.do(chromedp.EmulateViewport(820, 1180), chromedp.Navigate(loc), chromedp.WaitVisible(chromedp.CSS(`[data-testid="war-room"]`)))
+	fits, err := chromedp.Run(tab, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+	require.NoError(t, err)
+	require.True(t, fits, "the war room fits a tablet's width")
+	ic.shot("tablet-war-room.png")
 
 	rec, err := e.app.Incidents.Get(t.Context(), strings.TrimPrefix(loc, e.srv.URL+"/app/incidents/"))
 	require.NoError(t, err)

@@ -114,4 +114,6 @@ func accountUser(email string) account.NewUser {
 	return account.NewUser{Email: email, Name: "Ic", Role: domain.OrgResponder, Password: testPassword}
 }
 
-func componentNamed(slug string) domain.Component { return domain.Component{Slug: slug, Name: strings.ToUpper(slug)} }
+func componentNamed(slug string) domain.Component {
+	return domain.Component{Slug: slug, Name: strings.ToUpper(slug)}
+}

@@ -3,7 +3,9 @@ package app_test
 import (
 	"bufio"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +16,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
+
+	"github.com/mimhq/mim/internal/app"
+	"github.com/mimhq/mim/internal/config"
 )
 
 func TestWebDeclareShowsTheVerdictBeforeSubmittingAndKeepsInputOnValidationErrors(t *testing.T) {
@@ -262,12 +267,23 @@ func requireNoLiveUIMarkup(t *testing.T, where, doc string) {
 	walk(root)
 }
 
-func TestWebWarRoomEventsStreamTellsWatchersOfChangesMadeElsewhere(t *testing.T) {
+// The war room's stream hears a change committed by another process on the same database (another replica), through
+// pg_notify at commit.
+func TestWebWarRoomEventsStreamTellsWatchersOfChangesMadeOnAnotherReplica(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
 	key := e.declareMajor()
-	u := e.signIn("viewer")
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+"/app/incidents/"+key+"/events", nil)
+	other, err := app.New(t.Context(), config.Config{PageName: "Replica", BaseURL: "http://status.test", TimeZone: time.UTC},
+		e.app.DB.Pool.Config().ConnString(), slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	replica := httptest.NewServer(other.Handler)
+	t.Cleanup(func() { replica.Close(); other.Close() })
+	u := e.signIn("viewer") // sessions are in the database: the same cookie works on the replica
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, replica.URL+"/app/incidents/"+key+"/events", nil)
+	require.NoError(t, err)
+	srvURL, _ := url.Parse(e.srv.URL)
+	replicaURL, _ := url.Parse(replica.URL)
+	u.c.Jar.SetCookies(replicaURL, u.c.Jar.Cookies(srvURL))
 	require.NoError(t, err)
 	resp, err := u.c.Do(req)
 	require.NoError(t, err)
@@ -281,8 +297,8 @@ func TestWebWarRoomEventsStreamTellsWatchersOfChangesMadeElsewhere(t *testing.T)
 		}
 		close(lines)
 	}()
-	require.Eventually(t, func() bool { return e.app.UI.Live.Watchers(key) == 1 }, 5*time.Second, 10*time.Millisecond)
-	// A change through the API (another process would do the same: it goes through pg_notify).
+	require.Eventually(t, func() bool { return other.UI.Live.Watchers(key) == 1 }, 5*time.Second, 10*time.Millisecond)
+	// A change through the first process's API.
 	e.do("responder", "PUT", "/api/v1/incidents/"+key+"/roles/incident_commander", map[string]any{"user": e.emails["ic"]}, 200)
 	deadline := time.After(5 * time.Second)
 	for {

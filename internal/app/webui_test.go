@@ -1,14 +1,30 @@
 package app_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mimhq/mim/internal/account"
+	"github.com/mimhq/mim/internal/api"
+	"github.com/mimhq/mim/internal/app"
+	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/domain"
+	"github.com/mimhq/mim/internal/postgrestest"
+	"github.com/mimhq/mim/internal/server"
 	"github.com/mimhq/mim/internal/session"
+	"github.com/mimhq/mim/internal/webui"
+	"github.com/mimhq/mim/web"
 )
 
 func TestWebSignInSetsAHardenedSessionCookieStoredOnlyHashedAndSignOutEndsIt(t *testing.T) {
@@ -153,4 +169,78 @@ func TestWebFormsWithoutTheSessionsCSRFTokenAreRefusedAndChangeNothing(t *testin
 	require.NoError(t, err)
 	require.Nil(t, rec.State.Roles.IncidentCommander)
 	require.Equal(t, http.StatusForbidden, u.post("/app/logout", url.Values{"csrf_token": {"x"}}).status)
+}
+
+func TestWebOversizedFormIsRefusedClearlyAndChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	key := e.declareMajor()
+	u := e.signIn("responder")
+	room := u.get("/app/incidents/" + key)
+	p := u.post("/app/incidents/"+key+"/log-action", url.Values{"kind": {"fix"}, "version": {room.version(t)},
+		"description": {strings.Repeat("x", 300<<10)}})
+	require.Equal(t, http.StatusBadRequest, p.status)
+	require.Contains(t, p.text(`h1`), "could not be read")
+	rec, err := e.app.Incidents.Get(t.Context(), key)
+	require.NoError(t, err)
+	require.Empty(t, rec.State.Actions)
+}
+
+// A colleague's page mounted through UI.Mount lives behind the same sign-in, role check and CSRF check.
+func TestWebMountedPagesGetTheSignInRoleAndCSRFChecks(t *testing.T) {
+	t.Parallel()
+	url0 := postgrestest.NewDatabase(t)
+	a, err := app.New(t.Context(), config.Config{PageName: "T", BaseURL: "http://status.test", TimeZone: time.UTC}, url0,
+		slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	a.UI.ExtraNav = []web.NavLink{{Label: "Reports", Href: "/app/reports"}}
+	a.UI.Mount = append(a.UI.Mount, func(r chi.Router) {
+		r.With(a.UI.RequireRole(domain.OrgResponder)).Post("/reports", func(w http.ResponseWriter, r *http.Request) {
+			actor, _ := webui.ActorFrom(r.Context())
+			_, _ = w.Write([]byte("made by " + actor.Email))
+		})
+		r.With(a.UI.RequireRole(domain.OrgViewer)).Get("/reports", func(w http.ResponseWriter, r *http.Request) {
+			body := templ.ComponentFunc(func(ctx context.Context, w io.Writer) error {
+				return web.CSRFField(webui.CSRFToken(ctx)).Render(ctx, w)
+			})
+			_ = web.AppLayout(a.UI.Page(r, "Reports")).Render(templ.WithChildren(r.Context(), body), w)
+		})
+	})
+	srv := httptest.NewServer(server.New(server.Deps{API: &api.API{}, StatusPage: a.StatusPage, UI: a.UI,
+		Ready: func(context.Context) error { return nil }, Logger: slog.New(slog.DiscardHandler)}))
+	t.Cleanup(func() { srv.Close(); a.Close() })
+	e := &env{t: t, app: a, srv: srv, emails: map[string]string{"ic": "ic@example.com", "viewer": "viewer@example.com"}}
+	_, err = a.Accounts.CreateUser(t.Context(), accountUser("ic@example.com"))
+	require.NoError(t, err)
+	_, err = a.Accounts.CreateUser(t.Context(), account.NewUser{Email: "viewer@example.com", Name: "V", Role: domain.OrgViewer})
+	require.NoError(t, err)
+
+	require.Equal(t, http.StatusSeeOther, e.browserless().get("/app/reports").status)
+	ic := e.signIn("ic")
+	p := ic.get("/app/reports")
+	require.Equal(t, http.StatusOK, p.status)
+	require.Equal(t, "page", p.doc.Find(`nav a[href="/app/reports"]`).AttrOr("aria-current", ""))
+	require.Equal(t, "made by ic@example.com", ic.post("/app/reports", url.Values{}).body)
+	require.Equal(t, http.StatusForbidden, ic.post("/app/reports", url.Values{"csrf_token": {"forged"}}).status)
+	viewer := e.signIn("viewer")
+	require.Equal(t, http.StatusOK, viewer.get("/app/reports").status)
+	require.Equal(t, http.StatusForbidden, viewer.post("/app/reports", url.Values{}).status)
+}
+
+func TestWebTooManyFailedSignInsFromOneAddressAreRefusedBeforeAnyPasswordCheck(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.app.UI.LoginLimiter = webui.NewLimiter(2, time.Minute, nil)
+	require.NoError(t, e.app.Accounts.SetPassword(t.Context(), e.emails["ic"], testPassword))
+	attempt := func(email, password string) page {
+		u := e.browserless()
+		u.get("/app/login")
+		return u.post("/app/login", url.Values{"email": {email}, "password": {password}})
+	}
+	require.Equal(t, http.StatusSeeOther, attempt(e.emails["ic"], testPassword).status, "successes do not count")
+	require.Equal(t, http.StatusUnauthorized, attempt("a@example.com", "wrong password!").status)
+	require.Equal(t, http.StatusUnauthorized, attempt("b@example.com", "wrong password!").status)
+	p := attempt(e.emails["ic"], testPassword)
+	require.Equal(t, http.StatusTooManyRequests, p.status)
+	require.Contains(t, p.text(`[data-testid="login-error"]`), "too many failed sign-ins from your network address")
 }

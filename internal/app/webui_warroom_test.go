@@ -81,6 +81,10 @@ func TestWebWarRoomRefusalsSayWhyKeepTheInputAndChangeNothing(t *testing.T) {
 	// A responder who holds no role may not move the stage; an admin may, but not with guards unmet: 409, the
 	// unmet guards in words.
 	require.Equal(t, http.StatusForbidden, u.wr(key, "move-stage", url.Values{"to": {"mobilization"}}).status)
+	mine := u.get("/app/incidents/" + key)
+	require.Zero(t, mine.doc.Find(`[data-testid="move-form"]`).Length(), "the page offers what the role allows")
+	require.Contains(t, mine.text(`[data-testid="move-who"]`), "Only the Incident Commander")
+	require.Contains(t, mine.text(`[data-testid="composer-who"]`), "Communications Lead")
 	p := e.signIn("admin").wr(key, "move-stage", url.Values{"to": {"mobilization"}, "note": {"go"}})
 	require.Equal(t, http.StatusConflict, p.status)
 	require.Contains(t, p.text(`[data-testid="error"]`), "an Incident Commander is assigned")
@@ -136,6 +140,11 @@ func TestWebWarRoomRunsEveryOtherControl(t *testing.T) {
 		return ic.get(p.location)
 	}
 	ok("assign-role", url.Values{"role": {"executive_sponsor"}, "user": {e.emails["viewer"]}})
+	p0 := ok("escalate", url.Values{"kind": {"hierarchical"}, "target": {"VP Engineering"}, "reason": {"EU customers blocked"}})
+	require.Contains(t, p0.text(`[data-testid="escalations"]`), "VP Engineering: EU customers blocked")
+	bad0 := ic.wr(key, "escalate", url.Values{"kind": {"sideways"}, "target": {"x"}, "reason": {"kept reason"}})
+	require.Equal(t, http.StatusUnprocessableEntity, bad0.status)
+	require.Equal(t, "kept reason", bad0.doc.Find(`#escalate-reason`).AttrOr("value", ""))
 	p := ok("remove-role", url.Values{"role": {"technical_lead"}, "who": {"payments-db-sre"}})
 	require.NotContains(t, p.text(`[data-testid="role-tech"]`), "payments-db-sre")
 	p = ok("link-ticket", url.Values{"system": {"jira"}, "ref": {"OPS-1"}, "url": {"https://jira.example.com/OPS-1"}})

@@ -88,6 +88,12 @@ func (s *SessionStore) RecordFailure(ctx context.Context, email string, now time
 			locked_until = CASE WHEN (CASE WHEN f.first_at < $3 THEN 1 ELSE f.failures + 1 END) >= $4
 				THEN $5::timestamptz ELSE f.locked_until END`,
 		email, now, now.Add(-window), max, now.Add(lock))
+	if err != nil {
+		return mapError(err)
+	}
+	// Forget counts that no longer matter, so addresses sprayed by a guesser do not pile up.
+	_, err = s.db.Pool.Exec(ctx, `DELETE FROM login_failures WHERE first_at < $1 AND coalesce(locked_until, first_at) < $2`,
+		now.Add(-window), now)
 	return mapError(err)
 }
 

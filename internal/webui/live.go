@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+
+	"github.com/mimhq/mim/internal/domain"
 )
 
 // Live fans out "this incident changed" to the war rooms open in this process. Its input is the incident listener
@@ -20,6 +22,9 @@ type Live struct {
 	Heartbeat time.Duration
 }
 
+// anyIncident is what the incident list watches: every change.
+const anyIncident = "*"
+
 // NewLive returns an empty fan-out.
 func NewLive() *Live {
 	return &Live{subs: map[string]map[chan struct{}]struct{}{}, Heartbeat: 25 * time.Second}
@@ -31,7 +36,7 @@ func (l *Live) Changed(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	for k, set := range l.subs {
-		if key != "" && k != key {
+		if key != "" && k != key && k != anyIncident {
 			continue
 		}
 		for ch := range set {
@@ -91,9 +96,20 @@ func (l *Live) Watchers(key string) int {
 func (u *UI) events(w http.ResponseWriter, r *http.Request) {
 	key := chi.URLParam(r, "key")
 	if _, err := u.Incidents.Get(r.Context(), key); err != nil {
+		if !domain.IsKind(err, domain.ErrNotFound) {
+			u.serverError(w, r, err)
+			return
+		}
 		u.notFound(w, r, "no incident "+key)
 		return
 	}
+	u.stream(w, r, key)
+}
+
+// listEvents streams "changed" each time any incident changes, for the incident list.
+func (u *UI) listEvents(w http.ResponseWriter, r *http.Request) { u.stream(w, r, anyIncident) }
+
+func (u *UI) stream(w http.ResponseWriter, r *http.Request, key string) {
 	flusher, ok := w.(http.Flusher)
 	if !ok {
 		http.Error(w, "streaming unsupported", http.StatusInternalServerError)

@@ -13,8 +13,10 @@ import (
 	"github.com/mimhq/mim/web"
 )
 
-// Limiter allows each client address a number of attempts per window: a cheap first line against guessing from
-// one place, before the per-address lockout in the session manager.
+// Limiter counts failed sign-ins per client address within a window: past Max, that address may not try again
+// until the window has passed. A cheap first line against spraying many accounts from one place, before the
+// per-address lockout in the session manager; only failures count, so people who type their password right are
+// never slowed by it.
 type Limiter struct {
 	Max    int
 	Window time.Duration
@@ -25,7 +27,7 @@ type Limiter struct {
 	swept time.Time
 }
 
-// NewLimiter returns a limiter of max attempts per window; now may be nil (the wall clock).
+// NewLimiter returns a limiter of max failures per window; now may be nil (the wall clock).
 func NewLimiter(max int, window time.Duration, now func() time.Time) *Limiter {
 	if now == nil {
 		now = time.Now
@@ -33,10 +35,22 @@ func NewLimiter(max int, window time.Duration, now func() time.Time) *Limiter {
 	return &Limiter{Max: max, Window: window, Now: now, seen: map[string][]time.Time{}}
 }
 
-// Allow records an attempt from key and reports whether it is within the limit.
+// Allow reports whether key is under its limit of failures.
 func (l *Limiter) Allow(key string) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	return len(l.recent(key)) < l.Max
+}
+
+// Fail records a failure of key.
+func (l *Limiter) Fail(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.seen[key] = append(l.recent(key), l.Now())
+}
+
+// recent prunes and returns key's failures within the window; l.mu is held.
+func (l *Limiter) recent(key string) []time.Time {
 	now := l.Now()
 	cut := now.Add(-l.Window)
 	if now.Sub(l.swept) > l.Window { // forget quiet clients, so the map does not grow without bound
@@ -51,12 +65,12 @@ func (l *Limiter) Allow(key string) bool {
 	for len(ts) > 0 && ts[0].Before(cut) {
 		ts = ts[1:]
 	}
-	if len(ts) >= l.Max {
-		l.seen[key] = ts
-		return false
+	if len(ts) == 0 {
+		delete(l.seen, key)
+		return nil
 	}
-	l.seen[key] = append(ts, now)
-	return true
+	l.seen[key] = ts
+	return ts
 }
 
 func clientAddr(r *http.Request) string {
@@ -114,7 +128,7 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.LoginLimiter != nil && !u.LoginLimiter.Allow(clientAddr(r)) {
-		v.Error = "too many sign-in attempts from your address: wait a minute and try again"
+		v.Error = "too many failed sign-ins from your network address: wait a minute and try again"
 		u.renderLogin(w, r, http.StatusTooManyRequests, v)
 		return
 	}
@@ -123,6 +137,9 @@ func (u *UI) login(w http.ResponseWriter, r *http.Request) {
 		if !domain.IsKind(err, domain.ErrUnauthorized) {
 			u.serverError(w, r, err)
 			return
+		}
+		if u.LoginLimiter != nil {
+			u.LoginLimiter.Fail(clientAddr(r))
 		}
 		v.Error = domain.AsError(err).Message
 		u.renderLogin(w, r, http.StatusUnauthorized, v)

@@ -70,6 +70,8 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		ActionKinds: domain.Strings(domain.ActionKinds), RestorationKinds: domain.Strings(domain.RestorationKinds),
 		Options: u.criteriaOptions(), Kept: url.Values{}}
 	v.IsIC = s.Roles.IncidentCommander != nil && s.Roles.IncidentCommander.UserID == me.UserID
+	v.IsComms = s.Roles.CommunicationsLead != nil && s.Roles.CommunicationsLead.UserID == me.UserID
+	v.IsAdmin = me.OrgRole == domain.OrgAdmin
 	if f != nil {
 		v.Failed, v.Kept = f.form, f.kept
 	}
@@ -191,6 +193,14 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		if len(vf.Accepted) > 0 {
 			v.Verification.Description += " (accepted as they are: " + strings.Join(vf.Accepted, ", ") + ")"
 		}
+	}
+	for _, x := range s.Escalations {
+		kind := string(x.Kind)
+		if x.Automatic {
+			kind += ", automatic"
+		}
+		v.Escalations = append(v.Escalations, web.ActionRow{Kind: kind, Description: x.Target + ": " + x.Reason,
+			By: x.By, At: stamp(x.At, zone)})
 	}
 	for _, t := range s.Tickets {
 		v.Tickets = append(v.Tickets, web.TicketRow{System: t.System, Ref: t.Ref, URL: safeLink(t.URL),
@@ -358,6 +368,10 @@ func (u *UI) command(w http.ResponseWriter, r *http.Request) {
 	case "set-status":
 		exec(workflow.SetStatus{To: domain.StandardStatus(form.Get("to")), Reason: form.Get("reason")})
 		flash = "status set to " + form.Get("to")
+	case "escalate":
+		exec(workflow.Escalate{Kind: domain.EscalationKind(form.Get("kind")), Target: form.Get("target"),
+			Reason: form.Get("reason")})
+		flash = "escalated (" + form.Get("kind") + ") to " + strings.TrimSpace(form.Get("target"))
 	case "link-ticket":
 		exec(workflow.LinkTicket{System: strings.TrimSpace(form.Get("system")), Ref: strings.TrimSpace(form.Get("ref")),
 			URL: strings.TrimSpace(form.Get("url"))})

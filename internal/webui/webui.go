@@ -68,6 +68,9 @@ type UI struct {
 	Now      func() time.Time
 	// LoginLimiter throttles sign-in attempts per client address (a lockout per address typed is in Sessions).
 	LoginLimiter *Limiter
+	// Mount adds other packages' pages under /app, after the session is loaded and the CSRF token checked; each
+	// wraps its routes in RequireRole.
+	Mount []func(r chi.Router)
 }
 
 func (u *UI) now() time.Time {
@@ -91,6 +94,7 @@ func (u *UI) Routes(r chi.Router) {
 		r.Get("/incidents", u.list)
 		r.Get("/incidents/{key}", u.warRoom)
 		r.Get("/incidents/{key}/events", u.events)
+		r.Get("/events", u.listEvents)
 		r.Get("/classify", u.classifyPreview)
 		r.Post("/markdown", u.markdownPreview)
 	})
@@ -113,7 +117,13 @@ func (u *UI) Routes(r chi.Router) {
 		r.Post("/components", u.createComponent)
 		r.Post("/components/{slug}", u.updateComponent)
 	})
+	for _, mount := range u.Mount {
+		mount(r)
+	}
 }
+
+// maxForm bounds a form's body: an update's Markdown is the largest field.
+const maxForm = 256 << 10
 
 type ctxKey struct{}
 
@@ -143,8 +153,16 @@ func (u *UI) LoadSession(next http.Handler) http.Handler {
 				return
 			}
 		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm) // no form of the UI comes near it
+		}
 		if si.loaded && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if err := r.ParseForm(); err != nil || !sameToken(r.PostFormValue("csrf_token"), si.sess.CSRF) {
+			if err := r.ParseForm(); err != nil {
+				u.renderStatus(w, r, http.StatusBadRequest, u.page(r, "Bad form"), web.Message("The form could not be read",
+					"it is too large or not a form; nothing was changed"))
+				return
+			}
+			if !sameToken(r.PostFormValue("csrf_token"), si.sess.CSRF) {
 				u.forbidden(w, r, "this form has expired or did not come from mim (CSRF check failed): reload the page and try again")
 				return
 			}

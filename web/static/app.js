@@ -34,6 +34,31 @@
     if (target) { ev.preventDefault(); target.focus(); }
   });
 
+  // The cadence clock keeps counting on a page left open: "next update due in 12 min" turns to "update overdue by
+  // 3 min" (in words and with a mark, not only in colour) without a reload. The server's text is the same.
+  function minutes(ms) {
+    var m = Math.round(ms / 60000);
+    if (m < 1) { return 'under a minute'; }
+    if (m >= 120) { return Math.floor(m / 60) + ' h ' + (m % 60) + ' min'; }
+    return m + ' min';
+  }
+  function tickClocks() {
+    var now = Date.now();
+    Array.prototype.forEach.call(document.querySelectorAll('[data-due]'), function (el) {
+      var due = Date.parse(el.getAttribute('data-due'));
+      if (isNaN(due)) { return; }
+      var over = now > due;
+      el.className = over ? 'overdue' : 'due';
+      el.setAttribute('data-testid', over ? 'overdue' : 'due');
+      el.querySelector('.clock-icon').textContent = over ? '⚠ ' : '';
+      el.querySelector('.clock-was').textContent = over ? 'was ' : '';
+      el.querySelector('.clock-text').textContent = over ? 'update overdue by ' + minutes(now - due)
+        : 'next update due in ' + minutes(due - now);
+    });
+  }
+  window.mimTickClocks = tickClocks; // for the browser test, which moves the clock
+  setInterval(tickClocks, 15000);
+
   // Live classification preview on the declare form --------------------------------------------------------------
   var declare = $('form[data-classify]');
   if (declare && window.fetch) {
@@ -98,8 +123,9 @@
     });
   }
 
-  // Live war room -----------------------------------------------------------------------------------------------
-  var room = $('[data-testid="war-room"]');
+  // Live war room and incident list ---------------------------------------------------------------------------
+  // The element with data-live names its stream; on "changed" the page is fetched again and that element swapped.
+  var room = $('[data-live]');
   wirePreview(room || document);
   if (!room || !window.EventSource || !window.DOMParser || !window.fetch) { return; }
   var note = function () { return document.getElementById('live-note'); };
@@ -112,23 +138,26 @@
       if (n) { n.textContent = 'Someone changed this incident. Reload to see it; a form you submit now will be refused as stale.'; }
       return;
     }
-    fetch(location.pathname + location.search, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+    // The war room names its own address: after a refused form the location is the form's (POST-only) one.
+    var href = room.getAttribute('data-href') || (location.pathname + location.search);
+    fetch(href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, 'text/html');
-        var fresh = doc.querySelector('[data-testid="war-room"]');
+        var fresh = doc.querySelector('[data-live]');
         if (!fresh) { return; }
         var y = window.scrollY;
         room.replaceWith(fresh);
         room = fresh;
         window.scrollTo(0, y);
         wirePreview(room);
+        tickClocks();
         var n = note();
-        if (n) { n.textContent = 'Updated live (version ' + room.getAttribute('data-version') + ').'; }
+        if (n && room.getAttribute('data-version')) { n.textContent = 'Updated live (version ' + room.getAttribute('data-version') + ').'; }
       })
       .catch(function () {});
   };
-  var es = new EventSource(room.getAttribute('data-events'));
+  var es = new EventSource(room.getAttribute('data-live'));
   es.addEventListener('changed', reload);
   document.addEventListener('submit', function () { es.close(); });
 })();
