@@ -9,11 +9,14 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httprate"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/classify"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
+	"github.com/mimhq/mim/internal/subscription"
 )
 
 // Components is what the API needs of component storage.
@@ -37,6 +40,11 @@ type API struct {
 	Idempotency IdempotencyStore
 	// Maintenances stores scheduled maintenance.
 	Maintenances Maintenances
+	// Subscriptions are the public subscribers; SubscribeLimit is the per-client limit it shares with the public
+	// form; Deliveries is the delivery log.
+	Subscriptions  *subscription.Service
+	SubscribeLimit *httprate.RateLimiter
+	Deliveries     *delivery.Engine
 	// Now is the clock maintenance phases are evaluated with; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -66,6 +74,13 @@ func (a *API) Routes(r chi.Router) {
 		r.Delete("/", a.deleteMaintenance)
 		r.Get("/occurrences", a.maintenanceOccurrences)
 	})
+
+	r.Get("/subscribers", a.listSubscribers)
+	r.Post("/subscribers", a.createSubscriber)
+	r.Delete("/subscribers/{subscriberID}", a.deleteSubscriber)
+	r.Post("/subscribers/{subscriberID}/reactivate", a.reactivateSubscriber)
+	r.Get("/deliveries", a.listDeliveries)
+	r.Post("/deliveries/{deliveryID}/retry", a.retryDelivery)
 
 	r.Get("/incidents", a.listIncidents)
 	r.With(a.idempotent).Post("/incidents", a.declare)

@@ -12,15 +12,18 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/demo"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postgres"
 	"github.com/mimhq/mim/internal/server"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/web"
 )
 
@@ -33,6 +36,9 @@ type App struct {
 	IncidentStore *postgres.IncidentStore
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
+	// Delivery is the notification queue; Subscriptions the public subscribers.
+	Delivery      *delivery.Engine
+	Subscriptions *subscription.Service
 	Handler       http.Handler
 
 	cancel context.CancelFunc
@@ -68,6 +74,21 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
 		}
 	}
+	var periodic []delivery.Periodic // leader-run work; colleagues' producers add theirs here
+	a.Delivery, err = delivery.New(ctx, db.Pool, delivery.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom,
+		Guard:   delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allow: cfg.AllowTargets},
+		Timeout: cfg.Delivery.Timeout, MaxAttempts: cfg.Delivery.MaxAttempts, BackoffBase: cfg.Delivery.Backoff,
+		PollInterval: cfg.Delivery.PollInterval, Logger: logger}, periodic...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	subscribers := postgres.NewSubscriberStore(db)
+	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
+		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
+	a.Delivery.OnGone = a.Subscriptions.Deactivate
+	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
+	limit := api.NewSubscribeLimiter(5)
 	maintenances := postgres.NewMaintenanceStore(db)
 	maintenances.OnChange = a.StatusPage.Invalidate
 	latest, err := postgres.LatestMigration()
@@ -78,13 +99,22 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Handler = server.New(server.Deps{
 		API: &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 			Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
-			Maintenances: maintenances, Logger: logger},
+			Maintenances: maintenances, Subscriptions: a.Subscriptions, SubscribeLimit: limit,
+			Deliveries: a.Delivery, Logger: logger},
 		StatusPage: a.StatusPage,
-		Ready:      func(ctx context.Context) error { return db.Ready(ctx, latest) },
-		Logger:     logger,
+		Subscriptions: &subscription.Pages{Service: a.Subscriptions, Limit: limit, ClientIP: api.ClientIP,
+			Components: a.Components.List, Brand: brandOf(cfg), Logger: logger,
+			Secure: strings.HasPrefix(cfg.BaseURL, "https://")},
+		Ready:  func(ctx context.Context) error { return db.Ready(ctx, latest) },
+		Logger: logger,
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
+	if err := a.Delivery.Start(bg); err != nil {
+		cancel()
+		db.Close()
+		return nil, fmt.Errorf("start delivery: %w", err)
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -97,10 +127,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 // writes as files, so both render the same bytes from the same state.
 func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) (*statuspage.Service, error) {
 	page := statuspage.Page{ID: "mim", Name: cfg.PageName, URL: cfg.BaseURL, Location: cfg.TimeZone,
-		Brand: web.Brand{Accent: cfg.Accent}}
-	for _, l := range cfg.Links {
-		page.Brand.Links = append(page.Brand.Links, web.BrandLink{Label: l.Label, URL: l.URL})
-	}
+		Brand: brandOf(cfg)}
 	if cfg.LogoFile != "" {
 		var err error
 		if page.Logo, page.LogoType, err = readLogo(cfg.LogoFile); err != nil {
@@ -108,6 +135,15 @@ func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) (*st
 		}
 	}
 	return statuspage.New(postgres.NewPublicSource(db), page, logger), nil
+}
+
+// brandOf is the look of the public pages the configuration asks for.
+func brandOf(cfg config.Config) web.Brand {
+	b := web.Brand{Accent: cfg.Accent}
+	for _, l := range cfg.Links {
+		b.Links = append(b.Links, web.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	return b
 }
 
 // readLogo reads the status page's logo: an image of a kind browsers show, small enough to serve from memory.
@@ -139,6 +175,11 @@ func readLogo(path string) ([]byte, string, error) {
 // Close stops background work and closes the database.
 func (a *App) Close() {
 	a.StatusPage.Close()
+	stop, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := a.Delivery.Stop(stop); err != nil {
+		slog.Default().Warn("stop delivery", "err", err)
+	}
+	cancelStop()
 	a.cancel()
 	a.wg.Wait()
 	a.DB.Close()

@@ -32,11 +32,17 @@ type env struct {
 	emails map[string]string
 }
 
-func setup(t testing.TB) *env {
+func setup(t testing.TB) *env { t.Helper(); return setupWith(t, nil) }
+
+// setupWith is setup with the configuration changed by configure first (nil: none).
+func setupWith(t testing.TB, configure func(*config.Config)) *env {
 	t.Helper()
 	url := postgrestest.NewDatabase(t)
 	ctx := context.Background()
 	cfg := config.Config{PageName: "Test status", BaseURL: "http://status.test", TimeZone: time.UTC}
+	if configure != nil {
+		configure(&cfg)
+	}
 	a, err := app.New(ctx, cfg, url, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	srv := httptest.NewServer(a.Handler)

@@ -38,8 +38,14 @@ type Config struct {
 	Links    []Link
 	// SMTPURL is the mail server for notifications (smtp://user:pass@host:port).
 	SMTPURL string
+	// MailFrom is the sender of notification emails.
+	MailFrom string
 	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
 	AllowPrivateTargets bool
+	// AllowTargets lists private targets webhooks may reach anyway: host:port entries and CIDR prefixes.
+	AllowTargets []string
+	// Delivery tunes the notification queue.
+	Delivery Delivery
 	// Demo seeds demo components and users into an empty database.
 	Demo bool
 	// LogLevel and LogFormat shape the logs.
@@ -73,6 +79,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&links, "page-links", env("MIM_PAGE_LINKS", ""), "header links of the status page: Label=https://url,Label=https://url (MIM_PAGE_LINKS)")
 	fs.StringVar(&tz, "timezone", env("MIM_TIMEZONE", "UTC"), "organisation time zone, IANA name (MIM_TIMEZONE)")
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("MIM_MAIL_FROM", ""), "sender address of notification emails, e.g. status@example.com (MIM_MAIL_FROM)")
+	var allowTargets string
+	fs.StringVar(&allowTargets, "allow-targets", env("MIM_ALLOW_TARGETS", ""), "private webhook targets allowed anyway: host:port or CIDR, comma-separated (MIM_ALLOW_TARGETS)")
+	fs.DurationVar(&c.Delivery.Timeout, "delivery-timeout", envDuration(getenv, "MIM_DELIVERY_TIMEOUT", 10*time.Second), "time one delivery attempt may take (MIM_DELIVERY_TIMEOUT)")
+	fs.IntVar(&c.Delivery.MaxAttempts, "delivery-max-attempts", envInt(getenv, "MIM_DELIVERY_MAX_ATTEMPTS", 8), "attempts before a delivery is dead-lettered (MIM_DELIVERY_MAX_ATTEMPTS)")
+	fs.DurationVar(&c.Delivery.Backoff, "delivery-backoff", envDuration(getenv, "MIM_DELIVERY_BACKOFF", 10*time.Second), "wait before the second attempt, doubled for each further one (MIM_DELIVERY_BACKOFF)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
 	fs.StringVar(&demo, "demo", env("MIM_DEMO", ""), "seed demo data into an empty database; default: true with the embedded PostgreSQL (MIM_DEMO)")
 	fs.StringVar(&level, "log-level", env("MIM_LOG_LEVEL", "info"), "debug, info, warn or error (MIM_LOG_LEVEL)")
@@ -101,6 +113,17 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	if c.AllowPrivateTargets, err = strconv.ParseBool(allowPrivate); err != nil {
 		errs = append(errs, "MIM_ALLOW_PRIVATE_TARGETS must be true or false")
+	}
+	for _, t := range strings.Split(allowTargets, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.AllowTargets = append(c.AllowTargets, t)
+		}
+	}
+	if c.Delivery.Timeout <= 0 || c.Delivery.MaxAttempts <= 0 || c.Delivery.Backoff <= 0 {
+		errs = append(errs, "delivery timeout, max attempts and backoff must be positive")
+	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		errs = append(errs, "MIM_MAIL_FROM is needed with MIM_SMTP_URL")
 	}
 	if demo == "" {
 		c.Demo = c.DatabaseURL == ""
@@ -136,6 +159,29 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		return c, nil, fmt.Errorf("configuration: %s", strings.Join(errs, "; "))
 	}
 	return c, fs.Args(), nil
+}
+
+// Delivery tunes the notification queue. Zero values take the queue's defaults.
+type Delivery struct {
+	Timeout     time.Duration
+	MaxAttempts int
+	Backoff     time.Duration
+	// PollInterval is how often an idle process looks for jobs besides being notified (tests shorten it).
+	PollInterval time.Duration
+}
+
+func envDuration(getenv func(string) string, k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(k)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envInt(getenv func(string) string, k string, def int) int {
+	if n, err := strconv.Atoi(getenv(k)); err == nil {
+		return n
+	}
+	return def
 }
 
 // Link is a labelled link in the status page's header.

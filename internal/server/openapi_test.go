@@ -19,9 +19,11 @@ import (
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/classify"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/internal/workflow"
 )
 
@@ -105,6 +107,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"Token", account.Token{}, nil},
 		{"ClassificationPolicy", classify.Policy{}, nil},
 		{"TimelineEntry", incident.TimelineEntry{}, nil},
+		{"Subscriber", subscription.Subscriber{}, nil},
+		{"SubscriptionOutcome", subscription.Outcome{}, nil},
+		{"Delivery", delivery.Delivery{}, nil},
 	}
 	var problems []string
 	for _, c := range cases {

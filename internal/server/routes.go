@@ -16,6 +16,7 @@ import (
 	"github.com/mimhq/mim/docs"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/web"
 )
 
@@ -26,8 +27,10 @@ type Readiness func(ctx context.Context) error
 type Deps struct {
 	API        *api.API
 	StatusPage *statuspage.Service
-	Ready      Readiness
-	Logger     *slog.Logger
+	// Subscriptions are the public subscription pages.
+	Subscriptions *subscription.Pages
+	Ready         Readiness
+	Logger        *slog.Logger
 }
 
 // New returns mim's whole HTTP handler.
@@ -76,6 +79,16 @@ func New(d Deps) http.Handler {
 	r.Get("/api/v2/scheduled-maintenances.json", sp.Maintenances)
 	r.Get("/api/v2/scheduled-maintenances/upcoming.json", sp.UpcomingMaintenances)
 	r.Get("/api/v2/scheduled-maintenances/active.json", sp.ActiveMaintenances)
+
+	if sub := d.Subscriptions; sub != nil {
+		r.Get("/subscribe", sub.Form)
+		r.Post("/subscribe", sub.Submit)
+		r.Get("/subscriptions/confirm/{token}", sub.Confirm)
+		r.Get("/subscriptions/{token}", sub.Manage)
+		r.Post("/subscriptions/{token}", sub.SaveComponents)
+		r.Get("/subscriptions/{token}/unsubscribe", sub.UnsubscribePage)
+		r.Post("/subscriptions/{token}/unsubscribe", sub.Unsubscribe)
+	}
 
 	// The REST API, behind bearer tokens.
 	r.Route("/api/v1", d.API.Routes)

@@ -1,0 +1,165 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/mimhq/mim/internal/config"
+)
+
+// BC-25: Slack gets valid UTF-8 JSON; user text cannot mention a channel or forge a link; the only link is mim's
+// permalink; the time is labelled in the page's zone (and a <!date> token); there is a plain text fallback.
+func TestBC25SlackEscapingZoneAndEncoding(t *testing.T) {
+	var mu sync.Mutex
+	var bodies [][]byte
+	rcv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		bodies = append(bodies, readBody(t, r))
+	}))
+	t.Cleanup(rcv.Close)
+	paris, err := time.LoadLocation("Europe/Paris")
+	require.NoError(t, err)
+	n := setupNotify(t, func(c *config.Config) {
+		c.TimeZone = paris
+		c.AllowTargets = []string{strings.TrimPrefix(rcv.URL, "http://")}
+	})
+	n.do("admin", "POST", "/api/v1/subscribers", map[string]any{"channel": "slack", "address": rcv.URL + "/slack"}, 201)
+	title := "Login <b>broken</b> for :wave: users & `admins` <!channel>"
+	inc := n.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": title, "severity": "low",
+		"urgency": "low", "components": []string{"api"}}, 201)
+	n.do("responder", "POST", "/api/v1/incidents/"+inc["key"].(string)+"/updates", map[string]any{
+		"status": "investigating", "body": "Paiement indisponible — 支付失败 — ✓ <https://evil.example|click> <!here>",
+		"publish": true, "components": map[string]string{"api": "major_outage"}}, 201)
+	n.settle()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, bodies, 1)
+	raw := bodies[0]
+	require.True(t, utf8.Valid(raw))
+	var msg struct {
+		Text   string           `json:"text"`
+		Blocks []map[string]any `json:"blocks"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &msg))
+	require.NotEmpty(t, msg.Text, "a plain text fallback")
+	require.NotContains(t, msg.Text, "<!channel>")
+	all := string(raw)
+	require.Contains(t, all, "支付失败")
+	require.Contains(t, all, "—")
+	var mrkdwn []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			if x["type"] == "mrkdwn" {
+				mrkdwn = append(mrkdwn, x["text"].(string))
+			}
+			if x["type"] == "plain_text" {
+				require.Equal(t, false, x["emoji"], "no :emoji: conversion of user text")
+			}
+			for _, c := range x {
+				walk(c)
+			}
+		case []any:
+			for _, c := range x {
+				walk(c)
+			}
+		}
+	}
+	var generic any
+	require.NoError(t, json.Unmarshal(raw, &generic))
+	walk(generic)
+	joined := strings.Join(mrkdwn, "\n")
+	require.NotContains(t, joined, "<!channel>")
+	require.NotContains(t, joined, "<!here>")
+	require.NotContains(t, joined, "<https://evil.example")
+	require.Contains(t, joined, "&lt;!here&gt;")
+	// The only <…|…> links are mim's own: the permalink, absolute on the base URL, and the date token.
+	for _, m := range strings.Split(joined, "<")[1:] {
+		link, _, _ := strings.Cut(m, ">")
+		ok := strings.HasPrefix(link, "https://status.example.com/incidents/") || strings.HasPrefix(link, "!date^")
+		require.True(t, ok, "unexpected link <%s>", link)
+	}
+	require.Regexp(t, `\|\d{1,2} \w{3} \d{4} \d{2}:\d{2} CES?T>`, joined, "a time labelled in Paris")
+}
+
+// BC-31: one client address is limited across the form and the API alike (5 a minute, then 429 with Retry-After,
+// nothing written); X-Forwarded-For from the client does not reset it; one victim address gets one confirmation
+// per cooldown however often it is asked for.
+func TestBC31SubscribeRateLimitedAcrossFormAndAPI(t *testing.T) {
+	n := setupNotify(t, nil)
+	for i := range 3 {
+		n.do("admin", "POST", "/api/v1/subscribers", map[string]any{"address": "u" + string(rune('a'+i)) + "@example.com"}, 202)
+	}
+	for i := range 2 {
+		code, _ := n.subscribeForm(url.Values{"address": {"f" + string(rune('a'+i)) + "@example.com"}})
+		require.Equal(t, 200, code)
+	}
+	r := n.request("admin", "POST", "/api/v1/subscribers", map[string]any{"address": "over@example.com"},
+		map[string]string{"X-Forwarded-For": "1.2.3.4"})
+	require.Equal(t, 429, r.status, string(r.body))
+	require.NotEmpty(t, r.header.Get("Retry-After"))
+	require.Contains(t, r.header.Get("Content-Type"), "application/problem+json")
+	code, page := n.subscribeForm(url.Values{"address": {"over2@example.com"}})
+	require.Equal(t, 429, code, page)
+	subs := n.do("admin", "GET", "/api/v1/subscribers", nil, 200)["subscribers"].([]any)
+	require.Len(t, subs, 5, "rejected requests wrote nothing")
+
+	// 50 requests for one victim (as if from 50 clients: the service behind the limit) send one email.
+	ctx := context.Background()
+	for range 50 {
+		_, err := n.app.Subscriptions.Subscribe(ctx, subscriptionRequest("victim@example.org", nil))
+		require.NoError(t, err)
+	}
+	n.settle()
+	require.Len(t, n.mail.to("victim@example.org"), 1)
+}
+
+// BC-32: a hard bounce (550 to RCPT TO) marks the subscriber bounced with the reason, stops further mail to it and
+// not to others, shows in the admin list, and an admin can reactivate it.
+func TestBC32HardBounceDeactivatesAndAdminReactivates(t *testing.T) {
+	n := setupNotify(t, nil)
+	ctx := context.Background()
+	for _, a := range []string{"ivy@example.com", "jack@example.com"} {
+		_, err := n.app.Subscriptions.Subscribe(ctx, subscriptionRequest(a, nil))
+		require.NoError(t, err)
+		link := confirmLink.FindString(n.mail.waitFor(t, a, 1)[0].Text)
+		require.Equal(t, 200, n.request("", "GET", n.local(link), nil, nil).status)
+	}
+	n.mail.refuseRcpt("ivy@example.com")
+	n.standardIncident("API errors", map[string]string{"api": "partial_outage"}, "First.")
+	n.settle()
+	require.Len(t, n.mail.to("jack@example.com"), 2)
+	dead := n.deliveries("status=dead")
+	require.Len(t, dead, 1)
+	require.Equal(t, float64(1), dead[0]["attempts"], "a hard bounce is not retried")
+	var ivy map[string]any
+	for _, s := range n.do("admin", "GET", "/api/v1/subscribers?status=bounced", nil, 200)["subscribers"].([]any) {
+		ivy = s.(map[string]any)
+	}
+	require.NotNil(t, ivy)
+	require.Equal(t, "ivy@example.com", ivy["address"])
+	require.Contains(t, ivy["status_reason"], "bounce")
+
+	n.standardIncident("API slow", map[string]string{"api": "degraded_performance"}, "Second.")
+	n.settle()
+	require.Len(t, n.mail.to("jack@example.com"), 3)
+	require.Len(t, n.deliveries("subscriber_id="+ivy["id"].(string)+"&topic=incident.update"), 1,
+		"nothing more is queued for a bounced subscriber")
+
+	n.do("viewer", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 403)
+	n.do("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 200)
+	n.do("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 409)
+	require.Len(t, n.do("admin", "GET", "/api/v1/subscribers?status=active", nil, 200)["subscribers"].([]any), 2)
+}
