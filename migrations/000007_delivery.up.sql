@@ -30,9 +30,13 @@ CREATE TABLE deliveries (
     last_error    text NOT NULL DEFAULT '',
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
-    delivered_at  timestamptz
+    delivered_at  timestamptz,
+    -- set while the delivery's River job is still to be made by the fan-out job of its Enqueue (large fan-outs
+    -- insert only these rows in the publishing transaction)
+    batch         uuid
 );
-CREATE INDEX deliveries_created ON deliveries (created_at DESC, id DESC);
+-- ids are UUIDv7, time-ordered: the primary key orders the log, no second index needed.
+CREATE INDEX deliveries_batch ON deliveries (batch) WHERE batch IS NOT NULL;
 CREATE INDEX deliveries_subscriber ON deliveries (subscriber_id) WHERE subscriber_id IS NOT NULL;
 
 -- Secrets the process derives tokens from (manage links, CSRF): generated once per database, shared by every process.

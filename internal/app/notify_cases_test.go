@@ -123,7 +123,7 @@ func TestBC31SubscribeRateLimitedAcrossFormAndAPI(t *testing.T) {
 		require.NoError(t, err)
 	}
 	n.settle()
-	require.Len(t, n.mail.to("victim@example.org"), 1)
+	require.Len(t, n.mail.To("victim@example.org"), 1)
 }
 
 // BC-32: a hard bounce (550 to RCPT TO) marks the subscriber bounced with the reason, stops further mail to it and
@@ -134,13 +134,13 @@ func TestBC32HardBounceDeactivatesAndAdminReactivates(t *testing.T) {
 	for _, a := range []string{"ivy@example.com", "jack@example.com"} {
 		_, err := n.app.Subscriptions.Subscribe(ctx, subscriptionRequest(a, nil))
 		require.NoError(t, err)
-		link := confirmLink.FindString(n.mail.waitFor(t, a, 1)[0].Text)
+		link := confirmLink.FindString(n.mail.WaitFor(t, a, 1)[0].Text)
 		require.Equal(t, 200, n.request("", "GET", n.local(link), nil, nil).status)
 	}
-	n.mail.refuseRcpt("ivy@example.com")
+	n.mail.RefuseRcpt("ivy@example.com")
 	n.standardIncident("API errors", map[string]string{"api": "partial_outage"}, "First.")
 	n.settle()
-	require.Len(t, n.mail.to("jack@example.com"), 2)
+	require.Len(t, n.mail.To("jack@example.com"), 2)
 	dead := n.deliveries("status=dead")
 	require.Len(t, dead, 1)
 	require.Equal(t, float64(1), dead[0]["attempts"], "a hard bounce is not retried")
@@ -154,7 +154,7 @@ func TestBC32HardBounceDeactivatesAndAdminReactivates(t *testing.T) {
 
 	n.standardIncident("API slow", map[string]string{"api": "degraded_performance"}, "Second.")
 	n.settle()
-	require.Len(t, n.mail.to("jack@example.com"), 3)
+	require.Len(t, n.mail.To("jack@example.com"), 3)
 	require.Len(t, n.deliveries("subscriber_id="+ivy["id"].(string)+"&topic=incident.update"), 1,
 		"nothing more is queued for a bounced subscriber")
 

@@ -15,20 +15,21 @@ import (
 
 	"github.com/mimhq/mim/internal/config"
 	"github.com/mimhq/mim/internal/delivery"
+	"github.com/mimhq/mim/internal/mailtest"
 )
 
 // notifyEnv is a test mim with a real SMTP sink and quick delivery retries.
 type notifyEnv struct {
 	*env
-	mail *mailSink
+	mail *mailtest.Sink
 }
 
 func setupNotify(t *testing.T, configure func(*config.Config)) *notifyEnv {
 	t.Helper()
-	sink := newMailSink(t)
+	sink := mailtest.New(t)
 	e := setupWith(t, func(c *config.Config) {
 		c.BaseURL = "https://status.example.com"
-		c.SMTPURL, c.MailFrom = sink.url(), "status@example.com"
+		c.SMTPURL, c.MailFrom = sink.URL(), "status@example.com"
 		c.Delivery = config.Delivery{Timeout: 3 * time.Second, MaxAttempts: 3, Backoff: 20 * time.Millisecond,
 			PollInterval: 20 * time.Millisecond}
 		if configure != nil {
@@ -108,7 +109,7 @@ func TestBC18BC19DoubleOptInAndOneClickUnsubscribeThroughSMTP(t *testing.T) {
 	require.Equal(t, 200, code, page)
 	require.Contains(t, page, "confirmation link is on its way")
 
-	mails := n.mail.waitFor(t, "erin@example.com", 1)
+	mails := n.mail.WaitFor(t, "erin@example.com", 1)
 	require.Len(t, mails, 1)
 	link := confirmLink.FindString(mails[0].Text)
 	require.NotEmpty(t, link, mails[0].Text)
@@ -117,7 +118,7 @@ func TestBC18BC19DoubleOptInAndOneClickUnsubscribeThroughSMTP(t *testing.T) {
 	// Pending hears nothing of an incident on its component.
 	n.standardIncident("API errors", map[string]string{"api": "partial_outage"}, "Looking into it.")
 	n.settle()
-	require.Len(t, n.mail.to("erin@example.com"), 1, "a pending subscriber gets only the confirmation")
+	require.Len(t, n.mail.To("erin@example.com"), 1, "a pending subscriber gets only the confirmation")
 
 	forged := []byte(n.local(link))
 	forged[len(forged)-1] ^= 1
@@ -140,7 +141,7 @@ func TestBC18BC19DoubleOptInAndOneClickUnsubscribeThroughSMTP(t *testing.T) {
 
 	n.standardIncident("API latency", map[string]string{"api": "degraded_performance"},
 		"Requests are **slow**. <script>alert(1)</script>")
-	mails = n.mail.waitFor(t, "erin@example.com", 2)
+	mails = n.mail.WaitFor(t, "erin@example.com", 2)
 	got := mails[1]
 	require.Contains(t, got.Subject, "API latency")
 	require.Contains(t, got.Text, "Requests are **slow**.")
@@ -174,7 +175,7 @@ func TestBC18BC19DoubleOptInAndOneClickUnsubscribeThroughSMTP(t *testing.T) {
 	}
 	n.standardIncident("API down", map[string]string{"api": "major_outage"}, "Down.")
 	n.settle()
-	require.Len(t, n.mail.to("erin@example.com"), 2, "nothing after unsubscribing")
+	require.Len(t, n.mail.To("erin@example.com"), 2, "nothing after unsubscribing")
 }
 
 // BC-17: case, whitespace and Unicode spellings of one mailbox are one subscriber; parallel submits make one row;
@@ -205,7 +206,7 @@ func TestBC17DuplicateSubscribersAreOne(t *testing.T) {
 		addrs = append(addrs, s.(map[string]any)["address"].(string))
 	}
 	require.ElementsMatch(t, []string{"bob.smith@example.com", "ren\u00e9@example.com", "carol@example.net"}, addrs)
-	require.Len(t, n.mail.waitFor(t, "bob.smith@example.com", 1), 1, "one confirmation within the cooldown")
+	require.Len(t, n.mail.WaitFor(t, "bob.smith@example.com", 1), 1, "one confirmation within the cooldown")
 
 	// Dave: api and web, confirm, unsubscribe, subscribe again to both: one row each, one email per incident.
 	for _, c := range []map[string]any{{"slug": "web", "name": "Web"}} {
@@ -213,7 +214,7 @@ func TestBC17DuplicateSubscribersAreOne(t *testing.T) {
 	}
 	_, err = n.app.Subscriptions.Subscribe(ctx, subscriptionRequest("dave@example.org", []string{"api", "web"}))
 	require.NoError(t, err)
-	link := confirmLink.FindString(n.mail.waitFor(t, "dave@example.org", 1)[0].Text)
+	link := confirmLink.FindString(n.mail.WaitFor(t, "dave@example.org", 1)[0].Text)
 	require.Equal(t, 200, n.request("", "GET", n.local(link), nil, nil).status)
 	var daveID string
 	for _, s := range n.do("admin", "GET", "/api/v1/subscribers?status=active", nil, 200)["subscribers"].([]any) {
@@ -236,12 +237,12 @@ func TestBC17DuplicateSubscribersAreOne(t *testing.T) {
 	require.Equal(t, 1, count)
 	// Re-subscribing after unsubscribing sends a new confirmation; then one incident on both components sends one
 	// email.
-	mails := n.mail.waitFor(t, "dave@example.org", 2)
+	mails := n.mail.WaitFor(t, "dave@example.org", 2)
 	require.Equal(t, 200, n.request("", "GET", n.local(confirmLink.FindString(mails[1].Text)), nil, nil).status)
-	before := len(n.mail.to("dave@example.org"))
+	before := len(n.mail.To("dave@example.org"))
 	n.standardIncident("API and web down", map[string]string{"api": "major_outage", "web": "major_outage"}, "Both.")
 	n.settle()
-	require.Len(t, n.mail.to("dave@example.org"), before+1, "one email per mailbox per update")
+	require.Len(t, n.mail.To("dave@example.org"), before+1, "one email per mailbox per update")
 }
 
 func subscriptionRequest(addr string, comps []string) subscriptionReq {

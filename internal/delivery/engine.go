@@ -94,6 +94,26 @@ type deliverArgs struct {
 
 func (deliverArgs) Kind() string { return "mim_deliver" }
 
+// expandArgs is the River job that makes the delivery jobs of one large Enqueue.
+type expandArgs struct {
+	Batch string `json:"batch"`
+}
+
+func (expandArgs) Kind() string { return "mim_fanout" }
+
+// fanOutThreshold is the size above which Enqueue leaves making the River jobs to a fan-out job: inserting 100,000
+// River jobs (with River's indexes) would double the publishing transaction.
+const fanOutThreshold = 2000
+
+type expandWorker struct {
+	river.WorkerDefaults[expandArgs]
+	e *Engine
+}
+
+func (w *expandWorker) Work(ctx context.Context, job *river.Job[expandArgs]) error {
+	return w.e.expandBatch(ctx, job.Args.Batch)
+}
+
 // periodicArgs is the River job of one run of a Periodic task.
 type periodicArgs struct {
 	Name string `json:"name"`
@@ -124,6 +144,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, periodic ...Period
 	if err := river.AddWorkerSafely(workers, &periodicWorker{e: e}); err != nil {
 		return nil, err
 	}
+	if err := river.AddWorkerSafely(workers, &expandWorker{e: e}); err != nil {
+		return nil, err
+	}
 	var jobs []*river.PeriodicJob
 	for _, p := range periodic {
 		if p.Name == "" || p.Every <= 0 || p.Run == nil {
@@ -143,6 +166,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, periodic ...Period
 		Queues: map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: cfg.Workers},
 			"periodic":         {MaxWorkers: 2},
+			"fanout":           {MaxWorkers: 2},
 		},
 		Workers:           workers,
 		PeriodicJobs:      jobs,
@@ -150,9 +174,9 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, periodic ...Period
 		FetchCooldown:     min(cfg.PollInterval, 20*time.Millisecond),
 		MaxAttempts:       cfg.MaxAttempts,
 		// An attempt is bounded by cfg.Timeout; River cancels a job a little after that as a last resort.
-		JobTimeout: cfg.Timeout + 30*time.Second,
-		// A job still "running" long after its timeout belonged to a process that died (kill -9): run it again.
-		RescueStuckJobsAfter: cfg.Timeout + time.Minute,
+		JobTimeout: cfg.Timeout + 5*time.Second,
+		// A job still "running" well after its timeout belonged to a process that died (kill -9): run it again.
+		RescueStuckJobsAfter: cfg.Timeout + 15*time.Second,
 		Logger:               cfg.Logger.With("component", "river"),
 	})
 	if err != nil {
@@ -219,7 +243,18 @@ func (e *Engine) Enqueue(ctx context.Context, tx pgx.Tx, msgs []Message) error {
 	if err != nil {
 		return err
 	}
-	ids, err := insertDeliveries(ctx, tx, rows, contents)
+	if len(rows) > fanOutThreshold {
+		// A large fan-out writes only its rows here; one job makes their River jobs after commit, in chunks.
+		batch := mustV7()
+		if _, err := insertDeliveries(ctx, tx, rows, contents, &batch); err != nil {
+			return err
+		}
+		if _, err := e.river.InsertTx(ctx, tx, expandArgs{Batch: batch.String()}, &river.InsertOpts{Queue: "fanout"}); err != nil {
+			return fmt.Errorf("delivery: insert fan-out job: %w", err)
+		}
+		return nil
+	}
+	ids, err := insertDeliveries(ctx, tx, rows, contents, nil)
 	if err != nil {
 		return err
 	}

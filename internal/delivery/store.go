@@ -66,7 +66,7 @@ type Store struct {
 
 // insertDeliveries writes the contents and the deliveries in bulk (unnest: one statement however many), skipping
 // messages whose Key was enqueued before, and returns the ids inserted.
-func insertDeliveries(ctx context.Context, tx pgx.Tx, rows []deliveryRow, contents map[uuid.UUID][]byte) ([]string, error) {
+func insertDeliveries(ctx context.Context, tx pgx.Tx, rows []deliveryRow, contents map[uuid.UUID][]byte, batch *uuid.UUID) ([]string, error) {
 	cids := make([]uuid.UUID, 0, len(contents))
 	bodies := make([]string, 0, len(contents))
 	for id, b := range contents {
@@ -125,10 +125,10 @@ func insertDeliveries(ctx context.Context, tx pgx.Tx, rows []deliveryRow, conten
 			key = r.msg.Key
 		}
 		src[i] = []any{r.id, r.contentID, string(r.msg.Channel), r.msg.To, r.msg.Topic, r.msg.IncidentKey, sub,
-			r.msg.Ref, r.msg.Secret, vars, key}
+			r.msg.Ref, r.msg.Secret, vars, key, batch}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"deliveries"}, []string{"id", "content_id", "channel", "target",
-		"topic", "incident_key", "subscriber_id", "ref", "secret", "vars", "dedupe_key"},
+		"topic", "incident_key", "subscriber_id", "ref", "secret", "vars", "dedupe_key", "batch"},
 		pgx.CopyFromRows(src)); err != nil {
 		return nil, fmt.Errorf("delivery: insert deliveries: %w", err)
 	}
@@ -261,12 +261,11 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Delivery, string, error) 
 		add("subscriber_id = $%d", f.SubscriberID)
 	}
 	if f.After != "" {
-		at, id, err := decodeCursor(f.After)
+		id, err := decodeCursor(f.After)
 		if err != nil {
-			return nil, "", domain.Invalid(domain.FieldError{Field: "after", Message: "is not a cursor from a previous page"})
+			return nil, "", domain.Invalid(domain.FieldError{Field: "cursor", Message: "is not a cursor from a previous page"})
 		}
-		args = append(args, at, id)
-		conds = append(conds, fmt.Sprintf("(created_at, id) < ($%d, $%d)", len(args)-1, len(args)))
+		add("id < $%d", id)
 	}
 	where := ""
 	if len(conds) > 0 {
@@ -275,7 +274,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Delivery, string, error) 
 	args = append(args, f.Limit+1)
 	rows, err := s.pool.Query(ctx, `SELECT id::text, channel, target, topic, incident_key,
 			coalesce(subscriber_id::text, ''), status, attempts, last_error, created_at, updated_at, delivered_at
-		FROM deliveries `+where+fmt.Sprintf(" ORDER BY created_at DESC, id DESC LIMIT $%d", len(args)), args...)
+		FROM deliveries `+where+fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args)), args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -293,7 +292,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Delivery, string, error) 
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
 		last := out[len(out)-1]
-		next = encodeCursor(last.CreatedAt, last.ID)
+		next = encodeCursor(last.ID)
 	}
 	return out, next, nil
 }
@@ -317,6 +316,41 @@ func (s *Store) Get(ctx context.Context, id string) (Delivery, error) {
 
 func notFound(id string) error {
 	return &domain.Error{Kind: domain.ErrNotFound, Code: "not_found", Message: "no delivery " + id}
+}
+
+// expandBatch makes the River jobs of a large Enqueue, a chunk per transaction, so a crash loses nothing and a
+// rerun continues where it stopped.
+func (e *Engine) expandBatch(ctx context.Context, batch string) error {
+	opts := &river.InsertOpts{MaxAttempts: e.cfg.MaxAttempts}
+	for {
+		n := 0
+		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+			rows, err := tx.Query(ctx, `SELECT id::text FROM deliveries WHERE batch = $1 LIMIT 5000 FOR UPDATE SKIP LOCKED`, batch)
+			if err != nil {
+				return err
+			}
+			ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			params := make([]river.InsertManyParams, len(ids))
+			for i, id := range ids {
+				params[i] = river.InsertManyParams{Args: deliverArgs{ID: id}, InsertOpts: opts}
+			}
+			if _, err := e.river.InsertManyFastTx(ctx, tx, params); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `UPDATE deliveries SET batch = NULL WHERE id = ANY($1::uuid[])`, ids)
+			n = len(ids)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("delivery: expand batch: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+	}
 }
 
 // Retry queues a dead delivery again, with a fresh set of attempts. Only dead letters can be retried.
@@ -366,22 +400,15 @@ func redactTarget(c Channel, target string) string {
 	return u.Scheme + "://" + u.Host + "/…"
 }
 
-func encodeCursor(at time.Time, id string) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(at.UTC().Format(time.RFC3339Nano) + "|" + id))
-}
+func encodeCursor(id string) string { return base64.RawURLEncoding.EncodeToString([]byte(id)) }
 
-func decodeCursor(c string) (time.Time, string, error) {
+func decodeCursor(c string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil {
-		return time.Time{}, "", err
+		return "", err
 	}
-	ts, id, ok := strings.Cut(string(b), "|")
-	if !ok {
-		return time.Time{}, "", errors.New("bad cursor")
+	if _, err := uuid.Parse(string(b)); err != nil {
+		return "", err
 	}
-	if _, err := uuid.Parse(id); err != nil {
-		return time.Time{}, "", err
-	}
-	at, err := time.Parse(time.RFC3339Nano, ts)
-	return at, id, err
+	return string(b), nil
 }

@@ -1,4 +1,5 @@
-package app_test
+// Package mailtest is a real SMTP server for tests: mim's mail goes to it over TCP, and tests read what arrived.
+package mailtest
 
 import (
 	"bytes"
@@ -7,8 +8,6 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net"
-	"net/http"
-	"net/http/cookiejar"
 	"net/mail"
 	"strings"
 	"sync"
@@ -17,21 +16,19 @@ import (
 
 	"github.com/emersion/go-smtp"
 	"github.com/stretchr/testify/require"
-
-	"github.com/mimhq/mim/internal/subscription"
 )
 
-// mailSink is a real SMTP server in the test process: what mim sends arrives here over TCP.
-type mailSink struct {
+// Sink is a real SMTP server in the test process: what mim sends arrives here over TCP.
+type Sink struct {
 	addr string
 	mu   sync.Mutex
-	mail []sentMail
+	mail []Mail
 	// refuse makes RCPT TO fail permanently (550) for these addresses: a hard bounce.
 	refuse map[string]bool
 }
 
-// sentMail is one received message, parsed.
-type sentMail struct {
+// Mail is one received message, parsed.
+type Mail struct {
 	To      string
 	Header  mail.Header
 	Subject string
@@ -40,9 +37,10 @@ type sentMail struct {
 	Raw     []byte
 }
 
-func newMailSink(t testing.TB) *mailSink {
+// New starts a sink on a free loopback port, closed when the test ends.
+func New(t testing.TB) *Sink {
 	t.Helper()
-	s := &mailSink{refuse: map[string]bool{}}
+	s := &Sink{refuse: map[string]bool{}}
 	srv := smtp.NewServer(smtpBackend{s})
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
@@ -55,20 +53,20 @@ func newMailSink(t testing.TB) *mailSink {
 	return s
 }
 
-// url is the MIM_SMTP_URL of the sink.
-func (s *mailSink) url() string { return "smtp://" + s.addr + "?tls=none" }
+// URL is the MIM_SMTP_URL of the sink.
+func (s *Sink) URL() string { return "smtp://" + s.addr + "?tls=none" }
 
-func (s *mailSink) refuseRcpt(addr string) {
+func (s *Sink) RefuseRcpt(addr string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.refuse[addr] = true
 }
 
-// to returns the mail received for addr so far.
-func (s *mailSink) to(addr string) []sentMail {
+// To returns the mail received for addr so far.
+func (s *Sink) To(addr string) []Mail {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var out []sentMail
+	var out []Mail
 	for _, m := range s.mail {
 		if m.To == addr {
 			out = append(out, m)
@@ -77,20 +75,20 @@ func (s *mailSink) to(addr string) []sentMail {
 	return out
 }
 
-// waitFor waits until addr has received n messages and returns them.
-func (s *mailSink) waitFor(t testing.TB, addr string, n int) []sentMail {
+// WaitFor waits until addr has received n messages and returns them.
+func (s *Sink) WaitFor(t testing.TB, addr string, n int) []Mail {
 	t.Helper()
-	require.Eventually(t, func() bool { return len(s.to(addr)) >= n }, 15*time.Second, 10*time.Millisecond,
-		"%s received %d messages, want %d", addr, len(s.to(addr)), n)
-	return s.to(addr)
+	require.Eventually(t, func() bool { return len(s.To(addr)) >= n }, 15*time.Second, 10*time.Millisecond,
+		"%s received %d messages, want %d", addr, len(s.To(addr)), n)
+	return s.To(addr)
 }
 
-type smtpBackend struct{ s *mailSink }
+type smtpBackend struct{ s *Sink }
 
 func (b smtpBackend) NewSession(*smtp.Conn) (smtp.Session, error) { return &smtpSession{s: b.s}, nil }
 
 type smtpSession struct {
-	s  *mailSink
+	s  *Sink
 	to []string
 }
 
@@ -129,19 +127,19 @@ func (x *smtpSession) Reset()      { x.to = nil }
 func (*smtpSession) Logout() error { return nil }
 
 // parseMail decodes a message's headers and its text and HTML parts.
-func parseMail(raw []byte) (sentMail, error) {
+func parseMail(raw []byte) (Mail, error) {
 	msg, err := mail.ReadMessage(bytes.NewReader(raw))
 	if err != nil {
-		return sentMail{}, err
+		return Mail{}, err
 	}
 	dec := new(mime.WordDecoder)
 	subject, _ := dec.DecodeHeader(msg.Header.Get("Subject"))
-	m := sentMail{Header: msg.Header, Subject: subject, Raw: raw}
+	m := Mail{Header: msg.Header, Subject: subject, Raw: raw}
 	err = walkParts(msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body, &m)
 	return m, err
 }
 
-func walkParts(contentType, encoding string, body io.Reader, m *sentMail) error {
+func walkParts(contentType, encoding string, body io.Reader, m *Mail) error {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		mt = "text/plain"
@@ -177,24 +175,3 @@ func walkParts(contentType, encoding string, body io.Reader, m *sentMail) error 
 	}
 	return nil
 }
-
-func readAll(t testing.TB, resp *http.Response) string {
-	t.Helper()
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	return string(b)
-}
-
-func readBody(t testing.TB, r *http.Request) []byte {
-	b, err := io.ReadAll(r.Body)
-	require.NoError(t, err)
-	return b
-}
-
-func newJar() http.CookieJar {
-	j, _ := cookiejar.New(nil)
-	return j
-}
-
-type subscriptionReq = subscription.Request
