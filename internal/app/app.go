@@ -36,10 +36,12 @@ type App struct {
 	IncidentStore *postgres.IncidentStore
 	Components    *postgres.ComponentStore
 	StatusPage    *statuspage.Service
-	// Delivery is the notification queue; Subscriptions the public subscribers.
-	Delivery      *delivery.Engine
-	Subscriptions *subscription.Service
-	Handler       http.Handler
+	// Delivery is the notification queue; Subscriptions the public subscribers; MaintenanceNotices announces
+	// maintenance to them (its clock is injectable).
+	Delivery           *delivery.Engine
+	Subscriptions      *subscription.Service
+	MaintenanceNotices *subscription.MaintenanceNotices
+	Handler            http.Handler
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -74,7 +76,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			logger.Info("seeded demo data: components of a cloud security service and users; admin is " + demo.Admin)
 		}
 	}
-	var periodic []delivery.Periodic // leader-run work; colleagues' producers add theirs here
+	maintenances := postgres.NewMaintenanceStore(db)
+	// Leader-run work. The maintenance sweep is safe on any process (each notice is recorded once), so a change
+	// also sweeps at once, in the process that made it.
+	periodic := []delivery.Periodic{{Name: "maintenance-notices", Every: 15 * time.Second,
+		Run: func(ctx context.Context) error { return a.MaintenanceNotices.Sweep(ctx) }}}
 	a.Delivery, err = delivery.New(ctx, db.Pool, delivery.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom,
 		Guard:   delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allow: cfg.AllowTargets},
 		Timeout: cfg.Delivery.Timeout, MaxAttempts: cfg.Delivery.MaxAttempts, BackoffBase: cfg.Delivery.Backoff,
@@ -88,9 +94,16 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
+	a.MaintenanceNotices = &subscription.MaintenanceNotices{Service: a.Subscriptions, Maintenances: maintenances}
 	limit := api.NewSubscribeLimiter(5)
-	maintenances := postgres.NewMaintenanceStore(db)
-	maintenances.OnChange = a.StatusPage.Invalidate
+	sweep := make(chan struct{}, 1)
+	maintenances.OnChange = func() {
+		a.StatusPage.Invalidate()
+		select {
+		case sweep <- struct{}{}:
+		default: // a sweep is already due
+		}
+	}
 	latest, err := postgres.LatestMigration()
 	if err != nil {
 		db.Close()
@@ -115,10 +128,23 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		db.Close()
 		return nil, fmt.Errorf("start delivery: %w", err)
 	}
-	a.wg.Add(1)
+	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
+	}()
+	go func() {
+		defer a.wg.Done()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-sweep:
+				if err := a.MaintenanceNotices.Sweep(bg); err != nil && bg.Err() == nil {
+					logger.Warn("maintenance notices", "err", err)
+				}
+			}
+		}
 	}()
 	return a, nil
 }

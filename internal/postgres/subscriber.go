@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -157,6 +158,16 @@ func (s *SubscriberStore) ComponentSlugs(ctx context.Context) ([]string, error) 
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	return out, mapError(err)
+}
+
+// RecordMaintenanceNotice records a maintenance phase as announced; false when it already was.
+func (s *SubscriberStore) RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO maintenance_notices (maintenance_id, occurrence, phase) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, maintenanceID, occurrence, phase)
+	if err != nil {
+		return false, mapError(err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // Key returns the named key, creating a random one on first use; every process of the database shares it.

@@ -345,6 +345,8 @@ func indicatorDescription(impact string) string {
 		return "Partial System Outage"
 	case "minor":
 		return "Minor Service Outage"
+	case "maintenance":
+		return "Service Under Maintenance"
 	default:
 		return "All Systems Operational"
 	}

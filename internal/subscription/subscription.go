@@ -81,6 +81,9 @@ type Store interface {
 	Recipients(ctx context.Context, tx pgx.Tx, components []string) ([]Subscriber, error)
 	// ComponentSlugs are the slugs that exist, to check a chosen set against.
 	ComponentSlugs(ctx context.Context) ([]string, error)
+	// RecordMaintenanceNotice records that a maintenance phase (of one window) is announced, in tx; false when it
+	// already was.
+	RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error)
 	// Key returns the named secret key of this database, created on first use.
 	Key(ctx context.Context, name string) ([]byte, error)
 }
