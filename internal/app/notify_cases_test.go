@@ -163,3 +163,19 @@ func TestBC32HardBounceDeactivatesAndAdminReactivates(t *testing.T) {
 	n.do("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 409)
 	require.Len(t, n.do("admin", "GET", "/api/v1/subscribers?status=active", nil, 200)["subscribers"].([]any), 2)
 }
+
+// BC-18 step 6: the mail server answers 451 when the confirmation is first sent: the request still succeeds, the
+// subscriber is stored once, and the confirmation arrives on a retry.
+func TestBC18ConfirmationRetriedWhenSMTPFailsTemporarily(t *testing.T) {
+	n := setupNotify(t, nil)
+	n.mail.FailNext(1)
+	n.do("admin", "POST", "/api/v1/subscribers", map[string]any{"address": "erin@example.com", "components": []string{"api"}}, 202)
+	mails := n.mail.WaitFor(t, "erin@example.com", 1)
+	require.Regexp(t, confirmLink, mails[0].Text)
+	n.settle()
+	d := n.deliveries("topic=subscription.confirm")
+	require.Len(t, d, 1)
+	require.Equal(t, "delivered", d[0]["status"])
+	require.Equal(t, float64(2), d[0]["attempts"])
+	require.Len(t, n.do("admin", "GET", "/api/v1/subscribers?status=pending", nil, 200)["subscribers"].([]any), 1)
+}

@@ -352,3 +352,58 @@ func TestBC24SSRFRefused(t *testing.T) {
 	require.Contains(t, d.LastError, "not public")
 	require.Zero(t, hits.Load(), "no request reached the private address")
 }
+
+// BC-24 step 5: an operator's allow-list (a CIDR) lets a self-hosted chat server on a private address through, and
+// only what it lists.
+func TestBC24AllowListedPrivateTargetIsDelivered(t *testing.T) {
+	ctx := context.Background()
+	rcv := newReceiver(t)
+	_, port, _ := net.SplitHostPort(rcv.hostport())
+	g := delivery.Guard{Allow: []string{"127.0.0.0/8"}, Resolver: localResolver(t)}
+	_, err := g.ValidateURL(ctx, "http://chat.internal.example:"+port+"/hooks/x")
+	require.NoError(t, err)
+	_, err = g.ValidateURL(ctx, "http://10.20.1.7:8065/hooks/x")
+	require.ErrorIs(t, err, delivery.ErrBlockedTarget, "only the listed prefixes")
+
+	pool := postgrestest.NewPool(t)
+	cfg := fastConfig()
+	cfg.Guard = g
+	e := newEngine(t, pool, cfg)
+	enqueue(t, pool, e, delivery.Message{Channel: delivery.ChannelSlack, To: "http://chat.internal.example:" + port + "/hooks/x",
+		Topic: "t.allow", Body: json.RawMessage(`{"text":"hi"}`)})
+	waitFor(t, e, "t.allow", func(d delivery.Delivery) bool { return d.Status == delivery.StatusDelivered })
+	require.Len(t, rcv.requests(), 1)
+}
+
+// BC-23 case B: a receiver slower than the timeout is retried with the same webhook-id, a capped number of times,
+// then dead-lettered; a slow receiver holds up nobody else.
+func TestBC23SlowReceiverTimesOutWithSameID(t *testing.T) {
+	var mu sync.Mutex
+	var ids []string
+	release := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get("webhook-id"))
+		mu.Unlock()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); slow.Close() })
+	fast := newReceiver(t)
+	pool := postgrestest.NewPool(t)
+	cfg := fastConfig(strings.TrimPrefix(slow.URL, "http://"), fast.hostport())
+	cfg.Timeout = 300 * time.Millisecond
+	e := newEngine(t, pool, cfg)
+	enqueue(t, pool, e,
+		delivery.Message{Channel: delivery.ChannelWebhook, To: slow.URL, Topic: "t.slow", Body: json.RawMessage(`{}`)},
+		delivery.Message{Channel: delivery.ChannelWebhook, To: fast.URL, Topic: "t.fast", Body: json.RawMessage(`{}`)})
+	waitFor(t, e, "t.fast", func(d delivery.Delivery) bool { return d.Status == delivery.StatusDelivered })
+	d := waitFor(t, e, "t.slow", func(d delivery.Delivery) bool { return d.Status == delivery.StatusDead })
+	require.Equal(t, 3, d.Attempts)
+	require.Contains(t, d.LastError, "timed out")
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{d.ID, d.ID, d.ID}, ids)
+}

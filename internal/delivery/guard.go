@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -153,8 +154,12 @@ func (g *Guard) ValidateURL(ctx context.Context, raw string) (*url.URL, error) {
 	if g.AllowPrivate || g.allowed(net.JoinHostPort(host, port)) {
 		return u, nil
 	}
+	portNum, _ := strconv.ParseUint(port, 10, 16)
+	blocked := func(a netip.Addr) bool {
+		return blockedAddr(a) && !g.allowed(netip.AddrPortFrom(a.Unmap(), uint16(portNum)).String())
+	}
 	if a, err := netip.ParseAddr(host); err == nil {
-		if blockedAddr(a) {
+		if blocked(a) {
 			return nil, ErrBlockedTarget
 		}
 		return u, nil
@@ -173,7 +178,7 @@ func (g *Guard) ValidateURL(ctx context.Context, raw string) (*url.URL, error) {
 		return u, nil
 	}
 	for _, ip := range ips {
-		if blockedAddr(ip) {
+		if blocked(ip) {
 			return nil, ErrBlockedTarget
 		}
 	}

@@ -25,6 +25,8 @@ type Sink struct {
 	mail []Mail
 	// refuse makes RCPT TO fail permanently (550) for these addresses: a hard bounce.
 	refuse map[string]bool
+	// failNext makes the next RCPT TO commands fail temporarily (451).
+	failNext int
 }
 
 // Mail is one received message, parsed.
@@ -62,6 +64,13 @@ func (s *Sink) RefuseRcpt(addr string) {
 	s.refuse[addr] = true
 }
 
+// FailNext makes the next n RCPT TO commands fail temporarily (451), as a busy server does.
+func (s *Sink) FailNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext = n
+}
+
 // To returns the mail received for addr so far.
 func (s *Sink) To(addr string) []Mail {
 	s.mu.Lock()
@@ -97,7 +106,14 @@ func (*smtpSession) Mail(string, *smtp.MailOptions) error { return nil }
 func (x *smtpSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	x.s.mu.Lock()
 	refused := x.s.refuse[to]
+	busy := x.s.failNext > 0
+	if busy {
+		x.s.failNext--
+	}
 	x.s.mu.Unlock()
+	if busy {
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
 	if refused {
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 	}
