@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -178,4 +179,55 @@ func TestBC18ConfirmationRetriedWhenSMTPFailsTemporarily(t *testing.T) {
 	require.Equal(t, "delivered", d[0]["status"])
 	require.Equal(t, float64(2), d[0]["attempts"])
 	require.Len(t, n.do("admin", "GET", "/api/v1/subscribers?status=pending", nil, 200)["subscribers"].([]any), 1)
+}
+
+// BC-24 at subscribe time, through both doors: a private or numeric-trick URL is refused with a clear answer
+// and nothing is stored; the public form shows the reason on the form again.
+func TestBC24PrivateWebhookRefusedAtSubscribe(t *testing.T) {
+	n := setupNotify(t, nil)
+	for _, u := range []string{"http://169.254.169.254/latest/meta-data/", "http://[::ffff:127.0.0.1]:6379/",
+		"http://0x7f000001/"} {
+		r := n.request("admin", "POST", "/api/v1/subscribers", map[string]any{"channel": "webhook", "address": u}, nil)
+		require.Equal(t, 422, r.status, u)
+		require.Equal(t, "target_not_allowed", r.json(t)["code"], u)
+	}
+	code, page := n.subscribeForm(url.Values{"channel": {"webhook"}, "address": {"http://169.254.169.254/latest/"}})
+	require.Equal(t, 422, code)
+	require.Contains(t, page, "private or local address")
+	require.Contains(t, page, `name="csrf"`, "the form is shown again")
+	require.Empty(t, n.do("admin", "GET", "/api/v1/subscribers", nil, 200)["subscribers"])
+}
+
+// The manage page: a subscriber changes its components with the form (CSRF-checked), and a post without the
+// cookie is refused and changes nothing.
+func TestManagePageChangesComponentsWithCSRF(t *testing.T) {
+	n := setupNotify(t, nil)
+	ctx := context.Background()
+	_, err := n.app.Subscriptions.Subscribe(ctx, subscriptionRequest("gina@example.com", []string{"api"}))
+	require.NoError(t, err)
+	link := confirmLink.FindString(n.mail.WaitFor(t, "gina@example.com", 1)[0].Text)
+	require.Equal(t, 200, n.request("", "GET", n.local(link), nil, nil).status)
+	subs := n.do("admin", "GET", "/api/v1/subscribers", nil, 200)["subscribers"].([]any)
+	id := subs[0].(map[string]any)["id"].(string)
+	tok, err := n.app.Subscriptions.ManageToken(ctx, id)
+	require.NoError(t, err)
+
+	r := n.request("", "POST", "/subscriptions/"+tok, "components=swg-eu",
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	require.Equal(t, 403, r.status, "no CSRF cookie, no change")
+
+	client := &http.Client{Jar: newJar()}
+	resp, err := client.Get(n.srv.URL + "/subscriptions/" + tok)
+	require.NoError(t, err)
+	page := readAll(t, resp)
+	require.Contains(t, page, "gina@example.com")
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)[1]
+	resp, err = client.PostForm(n.srv.URL+"/subscriptions/"+tok, url.Values{"csrf": {csrf},
+		"components": {"swg-eu", "api"}})
+	require.NoError(t, err)
+	require.Equal(t, 200, resp.StatusCode)
+	require.Contains(t, readAll(t, resp), "Saved.")
+	subs = n.do("admin", "GET", "/api/v1/subscribers", nil, 200)["subscribers"].([]any)
+	require.Equal(t, []any{"api", "swg-eu"}, subs[0].(map[string]any)["components"])
+	require.Equal(t, 404, n.request("", "GET", "/subscriptions/not-a-token", nil, nil).status)
 }
