@@ -42,7 +42,9 @@ type Config struct {
 	Workers int
 	// PollInterval is how often an idle process looks for jobs besides being notified (default 1 s).
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// Retention is how long finished deliveries stay in the log (default 90 days); an hourly leader task prunes.
+	Retention time.Duration
+	Logger    *slog.Logger
 }
 
 func (c *Config) defaults() {
@@ -63,6 +65,9 @@ func (c *Config) defaults() {
 	}
 	if c.PollInterval <= 0 {
 		c.PollInterval = time.Second
+	}
+	if c.Retention <= 0 {
+		c.Retention = 90 * 24 * time.Hour
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -148,6 +153,11 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, periodic ...Period
 		return nil, err
 	}
 	var jobs []*river.PeriodicJob
+	periodic = append(periodic, Periodic{Name: "delivery-log-retention", Every: time.Hour,
+		Run: func(ctx context.Context) error {
+			_, err := e.store.Prune(ctx, time.Now().Add(-cfg.Retention))
+			return err
+		}})
 	for _, p := range periodic {
 		if p.Name == "" || p.Every <= 0 || p.Run == nil {
 			return nil, fmt.Errorf("delivery: periodic task %q needs a name, an interval and a function", p.Name)
@@ -424,9 +434,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		err = e.store.record(ctx, d.ID, StatusDelivered, job.Attempt, "", now)
 	case errors.As(sendErr, &gone):
 		res.Final, res.Error = true, sendErr.Error()
-		err = e.store.record(ctx, d.ID, StatusDead, job.Attempt, sendErr.Error(), now)
-		if err == nil && msg.SubscriberID != "" && e.OnGone != nil {
+		// The subscriber first: once the log says dead, the subscriber already shows why.
+		if msg.SubscriberID != "" && e.OnGone != nil {
 			err = e.OnGone(ctx, msg.SubscriberID, gone.reason)
+		}
+		if err == nil {
+			err = e.store.record(ctx, d.ID, StatusDead, job.Attempt, sendErr.Error(), now)
 		}
 	case errors.As(sendErr, &perm) || job.Attempt >= job.MaxAttempts:
 		res.Final, res.Error = true, sendErr.Error()

@@ -407,3 +407,31 @@ func TestBC23SlowReceiverTimesOutWithSameID(t *testing.T) {
 	defer mu.Unlock()
 	require.Equal(t, []string{d.ID, d.ID, d.ID}, ids)
 }
+
+// The log is pruned of finished deliveries older than the retention, with their contents; pending ones stay.
+func TestPruneKeepsWhatIsUnfinishedOrRecent(t *testing.T) {
+	pool := postgrestest.NewPool(t)
+	e, err := delivery.New(context.Background(), pool, fastConfig()) // not started: nothing is sent
+	require.NoError(t, err)
+	enqueue(t, pool, e,
+		delivery.Message{Channel: delivery.ChannelWebhook, To: "https://a.example/", Topic: "t.old", Body: json.RawMessage(`{}`)},
+		delivery.Message{Channel: delivery.ChannelWebhook, To: "https://b.example/", Topic: "t.pending", Body: json.RawMessage(`{"b":1}`)})
+	ctx := context.Background()
+	_, err = pool.Exec(ctx, `UPDATE deliveries SET status = 'delivered', updated_at = now() - interval '100 days'
+		WHERE topic = 't.old'`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE deliveries SET updated_at = now() - interval '100 days' WHERE topic = 't.pending'`)
+	require.NoError(t, err)
+	_, err = pool.Exec(ctx, `UPDATE delivery_contents SET created_at = now() - interval '100 days'`)
+	require.NoError(t, err)
+	n, err := e.Store().Prune(ctx, time.Now().Add(-90*24*time.Hour))
+	require.NoError(t, err)
+	require.Equal(t, int64(1), n)
+	ds, _, err := e.Store().List(ctx, delivery.Filter{})
+	require.NoError(t, err)
+	require.Len(t, ds, 1)
+	require.Equal(t, "t.pending", ds[0].Topic)
+	var contents int
+	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM delivery_contents`).Scan(&contents))
+	require.Equal(t, 1, contents, "the pending delivery's content stays")
+}

@@ -219,6 +219,19 @@ func (s *Store) record(ctx context.Context, id string, st Status, attempt int, l
 	return err
 }
 
+// Prune deletes finished deliveries last changed before cutoff, and the contents no delivery uses any more; it
+// returns how many deliveries went.
+func (s *Store) Prune(ctx context.Context, cutoff time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, `DELETE FROM deliveries WHERE status IN ('delivered', 'dead', 'cancelled')
+		AND updated_at < $1`, cutoff)
+	if err != nil {
+		return 0, err
+	}
+	_, err = s.pool.Exec(ctx, `DELETE FROM delivery_contents c WHERE c.created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.content_id = c.id)`, cutoff)
+	return tag.RowsAffected(), err
+}
+
 // Filter narrows a listing of the delivery log.
 type Filter struct {
 	Status       Status

@@ -405,6 +405,9 @@ func (s *Service) SetComponents(ctx context.Context, token string, comps []strin
 // Deactivate marks a subscriber whose target is gone for good (the delivery engine's OnGone).
 func (s *Service) Deactivate(ctx context.Context, id, reason string) error {
 	sub, err := s.Store.Get(ctx, id)
+	if domain.AsError(err).Kind == domain.ErrNotFound {
+		return nil // deleted meanwhile: nothing left to stop
+	}
 	if err != nil {
 		return err
 	}
