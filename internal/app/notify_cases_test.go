@@ -231,3 +231,39 @@ func TestManagePageChangesComponentsWithCSRF(t *testing.T) {
 	require.Equal(t, []any{"api", "swg-eu"}, subs[0].(map[string]any)["components"])
 	require.Equal(t, 404, n.request("", "GET", "/subscriptions/not-a-token", nil, nil).status)
 }
+
+// The delivery log through the API: admins only, filters, pages by cursor, clear errors for bad input.
+func TestDeliveryLogPagesAndFilters(t *testing.T) {
+	n := setupNotify(t, nil)
+	for _, a := range []string{"a@example.com", "b@example.com", "c@example.com"} {
+		n.do("admin", "POST", "/api/v1/subscribers", map[string]any{"address": a}, 202)
+	}
+	n.settle()
+	n.do("viewer", "GET", "/api/v1/deliveries", nil, 403)
+	var seen []string
+	cursor := ""
+	for range 3 {
+		res := n.do("admin", "GET", "/api/v1/deliveries?limit=1&topic=subscription.confirm&cursor="+cursor, nil, 200)
+		page := res["deliveries"].([]any)
+		require.Len(t, page, 1)
+		d := page[0].(map[string]any)
+		seen = append(seen, d["target"].(string))
+		require.Equal(t, "delivered", d["status"])
+		cursor, _ = res["next_cursor"].(string)
+	}
+	require.Empty(t, cursor, "no page after the last")
+	require.ElementsMatch(t, []string{"a@example.com", "b@example.com", "c@example.com"}, seen)
+	require.Len(t, n.deliveries("channel=email&status=delivered"), 3)
+	require.Empty(t, n.deliveries("channel=webhook"))
+	for _, q := range []string{"status=lost", "channel=fax", "limit=0", "cursor=%21%21", "subscriber_id=x"} {
+		r := n.request("admin", "GET", "/api/v1/deliveries?"+q, nil, nil)
+		require.Equal(t, 422, r.status, q)
+		require.Contains(t, r.header.Get("Content-Type"), "application/problem+json")
+	}
+	r := n.request("admin", "POST", "/api/v1/deliveries/not-an-id/retry", nil, nil)
+	require.Equal(t, 404, r.status)
+	id := n.deliveries("limit=1")[0]["id"].(string)
+	r = n.request("admin", "POST", "/api/v1/deliveries/"+id+"/retry", nil, nil)
+	require.Equal(t, 409, r.status)
+	require.Equal(t, "not_dead_letter", r.json(t)["code"])
+}
