@@ -47,6 +47,7 @@ drill: build
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	./scripts/bench.sh $(MIM_URL)
+	./scripts/bench-delivery.sh
 
 ## fuzz: fuzz the request decoders for 30 s each
 fuzz:

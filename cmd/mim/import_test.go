@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,14 @@ import (
 	"github.com/mimhq/mim/internal/postgrestest"
 )
 
-func TestMain(m *testing.M) { postgrestest.Main(m) }
+func TestMain(m *testing.M) {
+	// The crash test runs this binary as a real `mim serve` child process.
+	if os.Getenv("MIM_TEST_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	postgrestest.Main(m)
+}
 
 // `mim import statuspage` over every real export prints what it created, and the second time that it created
 // nothing and skipped everything.

@@ -9,13 +9,16 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/httprate"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/classify"
 	"github.com/mimhq/mim/internal/comms"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/reports"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/internal/workflow"
 )
 
@@ -51,8 +54,13 @@ type API struct {
 	// Cadence decides when an incident's next update is due; the zero value means workflow.DefaultCadence.
 	Cadence workflow.Cadence
 	// Now is the clock maintenance phases, update and post-incident deadlines are evaluated with; nil means time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
+	// Subscriptions are the public subscribers; SubscribeLimit is the per-client limit it shares with the public
+	// form; Deliveries is the delivery log.
+	Subscriptions  *subscription.Service
+	SubscribeLimit *httprate.RateLimiter
+	Deliveries     *delivery.Engine
+	Now            func() time.Time
+	Logger         *slog.Logger
 }
 
 // Routes registers every /api/v1 route on r, behind bearer authentication.
@@ -83,6 +91,12 @@ func (a *API) Routes(r chi.Router) {
 	r.Get("/reports/metrics", a.metrics)
 	r.Get("/reports/metrics.csv", a.metricsCSV)
 	a.commsRoutes(r)
+	r.Get("/subscribers", a.listSubscribers)
+	r.Post("/subscribers", a.createSubscriber)
+	r.Delete("/subscribers/{subscriberID}", a.deleteSubscriber)
+	r.Post("/subscribers/{subscriberID}/reactivate", a.reactivateSubscriber)
+	r.Get("/deliveries", a.listDeliveries)
+	r.Post("/deliveries/{deliveryID}/retry", a.retryDelivery)
 
 	r.Get("/incidents", a.listIncidents)
 	r.With(a.idempotent).Post("/incidents", a.declare)

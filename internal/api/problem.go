@@ -37,6 +37,7 @@ var statusOf = map[domain.ErrorKind]int{
 	domain.ErrForbidden:        http.StatusForbidden,
 	domain.ErrTooLarge:         http.StatusRequestEntityTooLarge,
 	domain.ErrUnsupportedMedia: http.StatusUnsupportedMediaType,
+	domain.ErrRateLimited:      http.StatusTooManyRequests,
 	domain.ErrInternal:         http.StatusInternalServerError,
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/comms"
@@ -24,11 +26,13 @@ import (
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/metrics"
 	"github.com/mimhq/mim/internal/postgres"
+	"github.com/mimhq/mim/internal/postincident"
 	"github.com/mimhq/mim/internal/postincident/pages"
 	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/server"
 	"github.com/mimhq/mim/internal/session"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/internal/webui"
 	"github.com/mimhq/mim/internal/workflow"
 	"github.com/mimhq/mim/web"
@@ -46,14 +50,17 @@ type App struct {
 	Reports       *reports.Service
 	// Metrics is the Prometheus registry /metrics serves.
 	Metrics *metrics.Metrics
-	// PostIncident stores PIRs, RCAs, corrective actions, problems and holidays; its Enqueuer (reminders) and
-	// OnPublished (subscriber notification) are left for the delivery engine to fill in.
+	// PostIncident stores PIRs, RCAs, corrective actions, problems and holidays.
 	PostIncident *postgres.PostIncidentStore
 	// API is the /api/v1 surface (its Now is the clock of the deadlines it shows).
 	API *api.API
-	// Comms is the internal communication of the process; register Comms.Periodic() and Comms.ResultHooks() with
-	// the delivery engine.
+	// Comms is the internal communication of the process.
 	Comms *comms.Service
+	// Delivery is the notification queue; Subscriptions the public subscribers; MaintenanceNotices announces
+	// maintenance to them (its clock is injectable).
+	Delivery           *delivery.Engine
+	Subscriptions      *subscription.Service
+	MaintenanceNotices *subscription.MaintenanceNotices
 	// UI is the responders' web UI; its RequireRole, ActorFrom, CSRFToken and Page let other pages live behind its
 	// sign-in.
 	UI      *webui.UI
@@ -65,7 +72,8 @@ type App struct {
 
 // Options are the parts a caller may supply instead of the defaults.
 type Options struct {
-	// Enqueue queues notifications in the caller's transaction (the delivery engine); nil sends none.
+	// Enqueue, when set, takes the internal messages (stakeholders, reminders, escalations, tickets) instead of the
+	// delivery engine: tests read them back.
 	Enqueue delivery.Enqueuer
 	// Now is the clock of deadlines and cadence; nil means time.Now.
 	Now func() time.Time
@@ -96,13 +104,13 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Incidents = incident.NewService(a.IncidentStore, opt.Now, a.StatusPage.Invalidate)
 	a.PostIncident = postgres.NewPostIncidentStore(db, cfg.TimeZone)
 	a.PostIncident.BaseURL, a.PostIncident.OnPublicChange = cfg.BaseURL, a.StatusPage.Invalidate
-	a.PostIncident.Now, a.PostIncident.Enqueuer = opt.Now, opt.Enqueue
+	a.PostIncident.Now = opt.Now
 	a.IncidentStore.AddReaction(a.PostIncident.React)
 	cadence := cfg.Cadence
 	if cadence == (workflow.Cadence{}) {
 		cadence = workflow.DefaultCadence()
 	}
-	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Enqueue: opt.Enqueue, Incidents: a.Incidents, Now: opt.Now,
+	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Incidents: a.Incidents, Now: opt.Now,
 		Cadence: cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
 		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger})
 	a.IncidentStore.AddReaction(a.Comms.React)
@@ -123,7 +131,46 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Reports = &reports.Service{Incidents: reportStore, Deadlines: documentDeadlines{a.PostIncident},
 		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now}
 	maintenances := postgres.NewMaintenanceStore(db)
-	maintenances.OnChange = a.StatusPage.Invalidate
+
+	// Delivery: leader-run periodic work is given to the engine when it is built. The maintenance sweep is safe on
+	// any process (each notice is recorded once), so a change also sweeps at once, in the process that made it.
+	periodic := append([]delivery.Periodic{{Name: "maintenance-notices", Every: 15 * time.Second,
+		Run: func(ctx context.Context) error { return a.MaintenanceNotices.Sweep(ctx) }}},
+		a.Periodics()...)
+	a.Delivery, err = delivery.New(ctx, db.Pool, delivery.Config{SMTPURL: cfg.SMTPURL, MailFrom: cfg.MailFrom,
+		Guard:   delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allow: cfg.AllowTargets},
+		Timeout: cfg.Delivery.Timeout, MaxAttempts: cfg.Delivery.MaxAttempts, BackoffBase: cfg.Delivery.Backoff,
+		PollInterval: cfg.Delivery.PollInterval, Logger: logger}, periodic...)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var internal delivery.Enqueuer = a.Delivery
+	if opt.Enqueue != nil {
+		internal = opt.Enqueue
+	}
+	a.Comms.SetEnqueuer(internal)
+	a.PostIncident.Enqueuer = internal
+	for topic, hook := range a.Comms.ResultHooks() {
+		a.Delivery.OnResult(topic, hook)
+	}
+	subscribers := postgres.NewSubscriberStore(db)
+	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
+		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
+	a.Delivery.OnGone = a.Subscriptions.Deactivate
+	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
+	a.PostIncident.OnPublished = a.notifyReport
+	a.MaintenanceNotices = &subscription.MaintenanceNotices{Service: a.Subscriptions, Maintenances: maintenances}
+	limit := api.NewSubscribeLimiter(5)
+	sweep := make(chan struct{}, 1)
+	maintenances.OnChange = func() {
+		a.StatusPage.Invalidate()
+		select {
+		case sweep <- struct{}{}:
+		default: // a sweep is already due
+		}
+	}
+
 	latest, err := postgres.LatestMigration()
 	if err != nil {
 		db.Close()
@@ -133,6 +180,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.API = &api.API{Incidents: a.Incidents, Accounts: a.Accounts, Components: a.Components,
 		Policies: postgres.NewPolicyStore(db), Idempotency: postgres.NewIdempotencyStore(db),
 		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Comms: a.Comms,
+		Subscriptions: a.Subscriptions, SubscribeLimit: limit, Deliveries: a.Delivery,
 		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now, Logger: logger}
 	a.UI = &webui.UI{
 		Sessions: session.NewManager(postgres.NewSessionStore(db), a.Accounts, session.DefaultPolicy(), nil),
@@ -153,13 +201,34 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		HTTPMetrics: server.NewHTTPMetrics(a.Metrics.Registry),
 		Metrics:     a.Metrics.Handler(),
 		UI:          a.UI,
+		Subscriptions: &subscription.Pages{Service: a.Subscriptions, Limit: limit, ClientIP: api.ClientIP,
+			Components: a.Components.List, Brand: brandOf(cfg), Logger: logger,
+			Secure: strings.HasPrefix(cfg.BaseURL, "https://")},
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	a.cancel = cancel
-	a.wg.Add(1)
+	if err := a.Delivery.Start(bg); err != nil {
+		cancel()
+		db.Close()
+		return nil, fmt.Errorf("start delivery: %w", err)
+	}
+	a.wg.Add(2)
 	go func() {
 		defer a.wg.Done()
 		db.ListenPublic(bg, logger, a.StatusPage.Invalidate)
+	}()
+	go func() {
+		defer a.wg.Done()
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-sweep:
+				if err := a.MaintenanceNotices.Sweep(bg); err != nil && bg.Err() == nil {
+					logger.Warn("maintenance notices", "err", err)
+				}
+			}
+		}
 	}()
 	a.wg.Add(1)
 	go func() {
@@ -187,10 +256,7 @@ func (a *App) PostIncidentPages(prefix string, loc *time.Location, actor func(*h
 // writes as files, so both render the same bytes from the same state.
 func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) (*statuspage.Service, error) {
 	page := statuspage.Page{ID: "mim", Name: cfg.PageName, URL: cfg.BaseURL, Location: cfg.TimeZone,
-		Brand: web.Brand{Accent: cfg.Accent}}
-	for _, l := range cfg.Links {
-		page.Brand.Links = append(page.Brand.Links, web.BrandLink{Label: l.Label, URL: l.URL})
-	}
+		Brand: brandOf(cfg)}
 	if cfg.LogoFile != "" {
 		var err error
 		if page.Logo, page.LogoType, err = readLogo(cfg.LogoFile); err != nil {
@@ -198,6 +264,15 @@ func NewStatusPage(cfg config.Config, db *postgres.DB, logger *slog.Logger) (*st
 		}
 	}
 	return statuspage.New(postgres.NewPublicSource(db), page, logger), nil
+}
+
+// brandOf is the look of the public pages the configuration asks for.
+func brandOf(cfg config.Config) web.Brand {
+	b := web.Brand{Accent: cfg.Accent}
+	for _, l := range cfg.Links {
+		b.Links = append(b.Links, web.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	return b
 }
 
 // readLogo reads the status page's logo: an image of a kind browsers show, small enough to serve from memory.
@@ -230,6 +305,11 @@ func readLogo(path string) ([]byte, string, error) {
 func (a *App) Close() {
 	a.StatusPage.Close()
 	a.UI.Live.Close()
+	stop, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := a.Delivery.Stop(stop); err != nil {
+		slog.Default().Warn("stop delivery", "err", err)
+	}
+	cancelStop()
 	a.cancel()
 	a.wg.Wait()
 	a.DB.Close()
@@ -254,4 +334,14 @@ func (d documentDeadlines) DocumentDeadlines(ctx context.Context, from, to time.
 		out[i] = reports.Deadline(doc)
 	}
 	return out, nil
+}
+
+// notifyReport tells the subscribers following the incident's components about the customer-safe version of its
+// PIR or RCA, in the transaction that publishes it.
+func (a *App) notifyReport(ctx context.Context, tx pgx.Tx, r postincident.PublicReport) error {
+	rec, err := a.Incidents.Get(ctx, r.IncidentKey)
+	if err != nil {
+		return err
+	}
+	return a.Subscriptions.NotifyReport(ctx, tx, rec.State, string(r.Kind), r.Summary, r.PublishedAt)
 }

@@ -22,14 +22,18 @@ import (
 
 // notExported are the public GET routes a static copy does not hold, and why.
 var notExported = map[string]string{
-	"/events":         "a live stream: the static page is complete without it, and reloads show changes",
-	"/healthz":        "the health of this process",
-	"/readyz":         "the readiness of this process",
-	"/openapi.yaml":   "the API's description, not the status page",
-	"/metrics":        "Prometheus metrics of this process, behind MIM_METRICS_TOKEN: not public",
-	"/history/{page}": "the history's further pages: exported as its Older links reach them; this page has one",
-	"/brand.css":      "exported when an accent colour is configured (TestBrandingDressesThePublicPages); this page has none",
-	"/brand/logo":     "exported when a logo is configured (TestBrandingDressesThePublicPages); this page has none",
+	"/events":                            "a live stream: the static page is complete without it, and reloads show changes",
+	"/healthz":                           "the health of this process",
+	"/readyz":                            "the readiness of this process",
+	"/openapi.yaml":                      "the API's description, not the status page",
+	"/metrics":                           "Prometheus metrics of this process, behind MIM_METRICS_TOKEN: not public",
+	"/history/{page}":                    "the history's further pages: exported as its Older links reach them; this page has one",
+	"/brand.css":                         "exported when an accent colour is configured (TestBrandingDressesThePublicPages); this page has none",
+	"/brand/logo":                        "exported when a logo is configured (TestBrandingDressesThePublicPages); this page has none",
+	"/subscribe":                         "a form that posts to the live server: a static copy cannot take subscriptions",
+	"/subscriptions/confirm/{token}":     "a subscriber's own link, answered by the live server",
+	"/subscriptions/{token}":             "a subscriber's own page, answered by the live server",
+	"/subscriptions/{token}/unsubscribe": "a subscriber's own link, answered by the live server",
 }
 
 // staticFile fetches path from a server, with Go's client (which asks for gzip and decompresses it).

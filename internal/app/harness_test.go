@@ -33,6 +33,16 @@ type env struct {
 	emails map[string]string
 }
 
+// setupWith is setup with the configuration changed by configure first (nil: none).
+func setupWith(t testing.TB, configure func(*config.Config)) *env {
+	t.Helper()
+	return setup(t, func(c *config.Config, _ *app.Options) {
+		if configure != nil {
+			configure(c)
+		}
+	})
+}
+
 // setup starts mim on a fresh database; each option may change its configuration and the parts it is given.
 func setup(t testing.TB, options ...func(*config.Config, *app.Options)) *env {
 	t.Helper()

@@ -41,6 +41,8 @@ type Config struct {
 	Links    []Link
 	// SMTPURL is the mail server for notifications (smtp://user:pass@host:port).
 	SMTPURL string
+	// MailFrom is the sender of notification emails.
+	MailFrom string
 	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
 	AllowPrivateTargets bool
 	// MetricsToken is the bearer token Prometheus must send to read /metrics on Addr; empty means /metrics is not
@@ -57,6 +59,10 @@ type Config struct {
 	// MetricsAddr, when set, is a second listener serving only /metrics, to anyone who reaches it (a private
 	// address), or only to MetricsToken when that is set too.
 	MetricsAddr string
+	// AllowTargets lists private targets webhooks may reach anyway: host:port entries and CIDR prefixes.
+	AllowTargets []string
+	// Delivery tunes the notification queue.
+	Delivery Delivery
 	// Demo seeds demo components and users into an empty database.
 	Demo bool
 	// LogLevel and LogFormat shape the logs.
@@ -92,6 +98,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.SMTPURL, "smtp-url", env("MIM_SMTP_URL", ""), "SMTP server URL for notifications (MIM_SMTP_URL)")
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("MIM_METRICS_TOKEN", ""), "bearer token that Prometheus sends to scrape /metrics; empty: /metrics is off (MIM_METRICS_TOKEN)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MIM_METRICS_ADDR", ""), "separate listen address serving only /metrics, e.g. 10.0.0.5:9090 (MIM_METRICS_ADDR)")
+	fs.StringVar(&c.MailFrom, "mail-from", env("MIM_MAIL_FROM", ""), "sender address of notification emails, e.g. status@example.com (MIM_MAIL_FROM)")
+	var allowTargets string
+	fs.StringVar(&allowTargets, "allow-targets", env("MIM_ALLOW_TARGETS", ""), "private webhook targets allowed anyway: host:port or CIDR, comma-separated (MIM_ALLOW_TARGETS)")
+	fs.DurationVar(&c.Delivery.Timeout, "delivery-timeout", envDuration(getenv, "MIM_DELIVERY_TIMEOUT", 10*time.Second), "time one delivery attempt may take (MIM_DELIVERY_TIMEOUT)")
+	fs.IntVar(&c.Delivery.MaxAttempts, "delivery-max-attempts", envInt(getenv, "MIM_DELIVERY_MAX_ATTEMPTS", 8), "attempts before a delivery is dead-lettered (MIM_DELIVERY_MAX_ATTEMPTS)")
+	fs.DurationVar(&c.Delivery.Backoff, "delivery-backoff", envDuration(getenv, "MIM_DELIVERY_BACKOFF", 10*time.Second), "wait before the second attempt, doubled for each further one (MIM_DELIVERY_BACKOFF)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
 	var cadenceCritical, cadenceOther, ackTimeout, csmSeverity string
 	fs.StringVar(&cadenceCritical, "cadence-critical", env("MIM_CADENCE_CRITICAL", "30m"), "update cadence of a critical major incident (MIM_CADENCE_CRITICAL)")
@@ -144,6 +156,17 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		if u, err := url.Parse(c.ChatWebhookURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			errs = append(errs, "MIM_CHAT_WEBHOOK_URL must be an absolute http(s) URL")
 		}
+	}
+	for _, t := range strings.Split(allowTargets, ",") {
+		if t = strings.TrimSpace(t); t != "" {
+			c.AllowTargets = append(c.AllowTargets, t)
+		}
+	}
+	if c.Delivery.Timeout <= 0 || c.Delivery.MaxAttempts <= 0 || c.Delivery.Backoff <= 0 {
+		errs = append(errs, "delivery timeout, max attempts and backoff must be positive")
+	}
+	if c.SMTPURL != "" && c.MailFrom == "" {
+		errs = append(errs, "MIM_MAIL_FROM is needed with MIM_SMTP_URL")
 	}
 	if demo == "" {
 		c.Demo = c.DatabaseURL == ""
@@ -198,6 +221,29 @@ func visibleASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// Delivery tunes the notification queue. Zero values take the queue's defaults.
+type Delivery struct {
+	Timeout     time.Duration
+	MaxAttempts int
+	Backoff     time.Duration
+	// PollInterval is how often an idle process looks for jobs besides being notified (tests shorten it).
+	PollInterval time.Duration
+}
+
+func envDuration(getenv func(string) string, k string, def time.Duration) time.Duration {
+	if d, err := time.ParseDuration(getenv(k)); err == nil {
+		return d
+	}
+	return def
+}
+
+func envInt(getenv func(string) string, k string, def int) int {
+	if n, err := strconv.Atoi(getenv(k)); err == nil {
+		return n
+	}
+	return def
 }
 
 // Link is a labelled link in the status page's header.

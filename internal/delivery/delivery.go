@@ -53,6 +53,15 @@ type Message struct {
 
 	// Body is the JSON sent by the HTTP channels.
 	Body json.RawMessage `json:"body,omitempty"`
+
+	// Key, when set, names the event for this recipient (for instance subscriber, channel and update id): a second
+	// message with a key already enqueued is dropped, so an event reaches a recipient once however often it is
+	// enqueued (BC-20).
+	Key string `json:"key,omitempty"`
+	// Vars are per-recipient values substituted for {{name}} in Subject, Text, HTML, Headers and Body when the
+	// message is sent. Messages of one Enqueue that differ only in To, SubscriberID, Ref, Secret, Key and Vars share
+	// one stored content, which is what makes a fan-out to 100,000 recipients cheap.
+	Vars map[string]string `json:"vars,omitempty"`
 }
 
 // Enqueuer queues messages inside the caller's transaction: they are delivered only if it commits.

@@ -29,6 +29,8 @@ const (
 	ErrTooLarge ErrorKind = "too_large"
 	// ErrUnsupportedMedia: the body is not in a format we read (HTTP 415).
 	ErrUnsupportedMedia ErrorKind = "unsupported_media_type"
+	// ErrRateLimited: too many requests from this client (HTTP 429).
+	ErrRateLimited ErrorKind = "rate_limited"
 	// ErrInternal: our fault; details are logged, never shown (HTTP 500).
 	ErrInternal ErrorKind = "internal"
 )

@@ -20,11 +20,13 @@ import (
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/classify"
 	"github.com/mimhq/mim/internal/comms"
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postincident"
 	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/internal/workflow"
 )
 
@@ -131,6 +133,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		{"Holiday", postincident.Holiday{}, nil},
 		{"Deadline", postincident.Deadline{}, nil},
 		{"Evidence", postincident.Evidence{}, nil},
+		{"Subscriber", subscription.Subscriber{}, nil},
+		{"SubscriptionOutcome", subscription.Outcome{}, nil},
+		{"Delivery", delivery.Delivery{}, nil},
 	}
 	var problems []string
 	for _, c := range cases {

@@ -16,6 +16,7 @@ import (
 	"github.com/mimhq/mim/docs"
 	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/statuspage"
+	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/internal/webui"
 	"github.com/mimhq/mim/web"
 )
@@ -34,6 +35,8 @@ type Deps struct {
 	HTTPMetrics *HTTPMetrics
 	// Metrics serves /metrics (it checks its own token); nil answers 404 there.
 	Metrics http.Handler
+	// Subscriptions are the public subscription pages.
+	Subscriptions *subscription.Pages
 }
 
 // New returns mim's whole HTTP handler.
@@ -98,6 +101,15 @@ func New(d Deps) http.Handler {
 			http.Redirect(w, r, "/app/incidents", http.StatusSeeOther)
 		})
 		r.Route("/app", d.UI.Routes)
+	}
+	if sub := d.Subscriptions; sub != nil {
+		r.Get("/subscribe", sub.Form)
+		r.Post("/subscribe", sub.Submit)
+		r.Get("/subscriptions/confirm/{token}", sub.Confirm)
+		r.Get("/subscriptions/{token}", sub.Manage)
+		r.Post("/subscriptions/{token}", sub.SaveComponents)
+		r.Get("/subscriptions/{token}/unsubscribe", sub.UnsubscribePage)
+		r.Post("/subscriptions/{token}/unsubscribe", sub.Unsubscribe)
 	}
 
 	// The REST API, behind bearer tokens.

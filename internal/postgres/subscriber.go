@@ -1,0 +1,192 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mimhq/mim/internal/subscription"
+)
+
+// SubscriberStore keeps the status page's public subscribers.
+type SubscriberStore struct{ db *DB }
+
+// NewSubscriberStore returns the subscriber store over db.
+func NewSubscriberStore(db *DB) *SubscriberStore { return &SubscriberStore{db: db} }
+
+var _ subscription.Store = (*SubscriberStore)(nil)
+
+// InTx runs fn in one transaction.
+func (s *SubscriberStore) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	return s.db.inTx(ctx, fn)
+}
+
+const subscriberColumns = `s.id::text, s.channel, s.address, s.secret, s.status, s.status_reason, s.confirm_hash,
+	s.confirm_expires, s.confirm_sent_at, s.confirmed_at, s.created_at, s.updated_at,
+	CASE WHEN s.all_components THEN '{}'::text[]
+		ELSE ARRAY(SELECT component FROM subscriber_components c WHERE c.subscriber_id = s.id ORDER BY component) END`
+
+func scanSubscriber(row pgx.Row) (subscription.Subscriber, error) {
+	var sub subscription.Subscriber
+	err := row.Scan(&sub.ID, &sub.Channel, &sub.Address, &sub.Secret, &sub.Status, &sub.StatusReason,
+		&sub.ConfirmHash, &sub.ConfirmExpiry, &sub.ConfirmSentAt, &sub.ConfirmedAt, &sub.CreatedAt, &sub.UpdatedAt,
+		&sub.Components)
+	return sub, err
+}
+
+// Claim finds or creates the subscriber of (channel, address) and locks it: parallel submits of one address make
+// one row (the unique constraint decides).
+func (s *SubscriberStore) Claim(ctx context.Context, tx pgx.Tx, sub subscription.Subscriber) (subscription.Subscriber, bool, error) {
+	var created bool
+	var id string
+	err := tx.QueryRow(ctx, `INSERT INTO subscribers (id, channel, address, status, all_components)
+		VALUES ($1, $2, $3, $4, true)
+		ON CONFLICT (channel, address) DO UPDATE SET updated_at = subscribers.updated_at
+		RETURNING id::text, (xmax = 0)`, sub.ID, sub.Channel, sub.Address, sub.Status).Scan(&id, &created)
+	if err != nil {
+		return sub, false, mapError(err)
+	}
+	got, err := scanSubscriber(tx.QueryRow(ctx, `SELECT `+subscriberColumns+` FROM subscribers s WHERE id = $1 FOR UPDATE`, id))
+	if err != nil {
+		return sub, false, mapError(err)
+	}
+	return got, created, nil
+}
+
+// Save writes the subscriber's state and replaces its components (each once: BC-17).
+func (s *SubscriberStore) Save(ctx context.Context, tx pgx.Tx, sub subscription.Subscriber) error {
+	_, err := tx.Exec(ctx, `UPDATE subscribers SET status = $2, status_reason = $3, secret = $4, confirm_hash = $5,
+			confirm_expires = $6, confirm_sent_at = $7, confirmed_at = $8, all_components = $9, updated_at = now()
+		WHERE id = $1`, sub.ID, sub.Status, sub.StatusReason, sub.Secret, sub.ConfirmHash, sub.ConfirmExpiry,
+		sub.ConfirmSentAt, sub.ConfirmedAt, len(sub.Components) == 0)
+	if err != nil {
+		return mapError(err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM subscriber_components WHERE subscriber_id = $1`, sub.ID); err != nil {
+		return mapError(err)
+	}
+	if len(sub.Components) > 0 {
+		if _, err := tx.Exec(ctx, `INSERT INTO subscriber_components (subscriber_id, component)
+			SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`, sub.ID, sub.Components); err != nil {
+			return mapError(err)
+		}
+	}
+	return nil
+}
+
+// Get reads a subscriber by id.
+func (s *SubscriberStore) Get(ctx context.Context, id string) (subscription.Subscriber, error) {
+	if !isUUID(id) {
+		return subscription.Subscriber{}, notFound("subscriber", id)
+	}
+	sub, err := scanSubscriber(s.db.Pool.QueryRow(ctx, `SELECT `+subscriberColumns+` FROM subscribers s WHERE id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sub, notFound("subscriber", id)
+	}
+	return sub, mapError(err)
+}
+
+// ByConfirmHash reads the subscriber whose confirmation token hashes to hash.
+func (s *SubscriberStore) ByConfirmHash(ctx context.Context, hash []byte) (subscription.Subscriber, error) {
+	sub, err := scanSubscriber(s.db.Pool.QueryRow(ctx, `SELECT `+subscriberColumns+` FROM subscribers s
+		WHERE confirm_hash = $1`, hash))
+	return sub, mapError(err)
+}
+
+// List reads subscribers, newest first, all or of one status.
+func (s *SubscriberStore) List(ctx context.Context, st subscription.Status) ([]subscription.Subscriber, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+subscriberColumns+` FROM subscribers s
+		WHERE $1 = '' OR s.status = $1 ORDER BY s.created_at DESC, s.id DESC LIMIT 1000`, string(st))
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (subscription.Subscriber, error) { return scanSubscriber(r) })
+	return out, mapError(err)
+}
+
+// Delete removes a subscriber.
+func (s *SubscriberStore) Delete(ctx context.Context, id string) error {
+	if !isUUID(id) {
+		return notFound("subscriber", id)
+	}
+	tag, err := s.db.Pool.Exec(ctx, `DELETE FROM subscribers WHERE id = $1`, id)
+	if err != nil {
+		return mapError(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("subscriber", id)
+	}
+	return nil
+}
+
+// SetStatus changes a subscriber's status, with why.
+func (s *SubscriberStore) SetStatus(ctx context.Context, id string, st subscription.Status, reason string) error {
+	if !isUUID(id) {
+		return notFound("subscriber", id)
+	}
+	_, err := s.db.Pool.Exec(ctx, `UPDATE subscribers SET status = $2, status_reason = $3, updated_at = now()
+		WHERE id = $1`, id, st, reason)
+	return mapError(err)
+}
+
+// Recipients reads the active subscribers following any of components, or all components, each once.
+func (s *SubscriberStore) Recipients(ctx context.Context, tx pgx.Tx, components []string) ([]subscription.Subscriber, error) {
+	rows, err := tx.Query(ctx, `SELECT s.id::text, s.channel, s.address, s.secret FROM subscribers s
+		WHERE s.status = 'active' AND (s.all_components OR EXISTS (
+			SELECT 1 FROM subscriber_components c WHERE c.subscriber_id = s.id AND c.component = ANY($1)))`,
+		components)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (subscription.Subscriber, error) {
+		var sub subscription.Subscriber
+		err := r.Scan(&sub.ID, &sub.Channel, &sub.Address, &sub.Secret)
+		return sub, err
+	})
+	return out, mapError(err)
+}
+
+// ComponentSlugs lists the slugs of every component.
+func (s *SubscriberStore) ComponentSlugs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT slug FROM components`)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return out, mapError(err)
+}
+
+// RecordMaintenanceNotice records a maintenance phase as announced; false when it already was.
+func (s *SubscriberStore) RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error) {
+	tag, err := tx.Exec(ctx, `INSERT INTO maintenance_notices (maintenance_id, occurrence, phase) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, maintenanceID, occurrence, phase)
+	if err != nil {
+		return false, mapError(err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// Key returns the named key, creating a random one on first use; every process of the database shares it.
+func (s *SubscriberStore) Key(ctx context.Context, name string) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	var key []byte
+	err := s.db.Pool.QueryRow(ctx, `WITH ins AS (
+			INSERT INTO delivery_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING key)
+		SELECT key FROM ins UNION ALL SELECT key FROM delivery_keys WHERE name = $1 LIMIT 1`, name, fresh).Scan(&key)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	return key, nil
+}
+
+func isUUID(s string) bool {
+	_, err := uuid.Parse(s)
+	return err == nil
+}
