@@ -29,13 +29,22 @@ func PIRDeadlines(concluded time.Time) (target, due time.Time) {
 	return concluded.Add(PIRTargetAfter), concluded.Add(PIRDueAfter)
 }
 
-// RCADue is when the RCA of an incident concluded at concluded is due: the same local time of day in loc on the
-// RCABusinessDays-th business day after the local day of conclusion (which never counts itself). The days are
-// counted on the calendar, not in hours, so a change of offset in between moves nothing: the answer keeps the local
-// time of day. A local time that the due date does not have (skipped by a spring-forward change) becomes the instant
-// of the change, as time.Date normalises it.
+// RCADue is when the RCA of an incident concluded at concluded is due: by the end of the RCABusinessDays-th business
+// day after the local day of conclusion in loc (the day of conclusion never counts; weekends and the calendar's
+// holidays are skipped) — the last microsecond of that local day, PostgreSQL's precision. The days are counted on the
+// calendar, not in hours, so a change of offset in between moves nothing.
 func RCADue(concluded time.Time, loc *time.Location, cal Calendar) time.Time {
-	return AddBusinessDays(concluded, RCABusinessDays, loc, cal)
+	if loc == nil {
+		loc = time.UTC
+	}
+	return EndOfLocalDay(AddBusinessDays(concluded, RCABusinessDays, loc, cal), loc)
+}
+
+// EndOfLocalDay is the last microsecond of t's local day in loc: the instant before the next local midnight, so a
+// day that a daylight-saving change makes 23 or 25 hours long still ends at its own midnight.
+func EndOfLocalDay(t time.Time, loc *time.Location) time.Time {
+	local := t.In(loc)
+	return time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, loc).Add(-time.Microsecond)
 }
 
 // AddBusinessDays is the time n business days after t's local date in loc, at t's local time of day.

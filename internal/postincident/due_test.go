@@ -26,7 +26,8 @@ func TestRCADueCountsSevenBusinessDaysInTheOrganisationsZone(t *testing.T) {
 		loc       *time.Location
 		concluded time.Time
 		holidays  []string
-		want      time.Time
+		// dueDay is on the local day the RCA is due by the end of; its time of day does not matter.
+		dueDay time.Time
 	}{
 		{"a Monday morning: the next Tuesday", berlin, at(berlin, "2026-06-08 09:30"), nil, at(berlin, "2026-06-17 09:30")},
 		{"a Friday evening: the weekend never counts", berlin, at(berlin, "2026-06-12 21:45"), nil,
@@ -60,7 +61,9 @@ func TestRCADueCountsSevenBusinessDaysInTheOrganisationsZone(t *testing.T) {
 				cal[h] = true
 			}
 			got := postincident.RCADue(c.concluded, c.loc, cal)
-			require.True(t, c.want.Equal(got), "want %s, got %s", c.want, got.In(c.loc))
+			y, m, d := c.dueDay.Date()
+			want := time.Date(y, m, d, 23, 59, 59, 999999000, c.loc)
+			require.True(t, want.Equal(got), "want %s, got %s", want, got.In(c.loc))
 			// Whatever the zone, the instant is the same however it was given.
 			require.True(t, got.Equal(postincident.RCADue(c.concluded.UTC(), c.loc, cal)))
 		})
@@ -74,7 +77,20 @@ func TestRCADueUsesTheLocalDayNotTheUTCDay(t *testing.T) {
 	// 2026-06-12 20:00 UTC is Saturday 05:00 in Tokyo: counting starts on Monday there.
 	concluded := time.Date(2026, 6, 12, 20, 0, 0, 0, time.UTC)
 	got := postincident.RCADue(concluded, tokyo, nil)
-	require.Equal(t, time.Date(2026, 6, 23, 5, 0, 0, 0, tokyo).String(), got.String())
+	require.Equal(t, time.Date(2026, 6, 23, 23, 59, 59, 999999000, tokyo).String(), got.String())
+}
+
+func TestEndOfLocalDayOnDaylightSavingDays(t *testing.T) {
+	t.Parallel()
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	require.NoError(t, err)
+	// 29 March 2026 has 23 hours in Berlin, 25 October 25 hours: each still ends at its own local midnight.
+	for _, day := range []time.Time{time.Date(2026, 3, 29, 1, 0, 0, 0, berlin), time.Date(2026, 10, 25, 1, 0, 0, 0, berlin)} {
+		end := postincident.EndOfLocalDay(day, berlin)
+		require.Equal(t, day.Day(), end.In(berlin).Day())
+		require.Equal(t, day.Day()+1, end.Add(time.Microsecond).In(berlin).Day())
+		require.Equal(t, 0, end.Add(time.Microsecond).In(berlin).Hour())
+	}
 }
 
 func TestPIRDeadlinesAreOneAndTwoDaysAfterConclusion(t *testing.T) {
