@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,7 +105,9 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		for _, g := range workflow.Guards(s) {
 			v.Guards = append(v.Guards, web.GuardRow{Code: g.Code, Met: g.Met, Message: g.Message})
 		}
-		v.CanGoBack = slices.Contains(workflow.AllowedMoves(s), domain.StageDiagnosisAction) && s.Stage != domain.StageConcluded
+		// Back to Diagnosis & Action is offered where the workflow allows it (a fix that did not hold, stages 4–5);
+		// from Mobilization the same stage is the forward move.
+		v.CanGoBack = s.Stage == domain.StageStatusUpdates || s.Stage == domain.StageServiceRestoration
 		v.Concluded = s.Stage == domain.StageConcluded
 	}
 	holder := func(h workflow.RoleHolder) web.Holder {

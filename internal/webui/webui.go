@@ -366,15 +366,21 @@ func describe(err error) string {
 	if de == nil {
 		return "internal error"
 	}
+	if len(de.Unmet) > 0 {
+		// The workflow's message already names the unmet guards after its colon: say each once, as missing.
+		head, _, _ := strings.Cut(de.Message, ":")
+		missing := make([]string, len(de.Unmet))
+		for i, g := range de.Unmet {
+			missing[i] = g.Message
+		}
+		return head + " yet — still missing: " + strings.Join(missing, "; ")
+	}
 	var parts []string
 	if de.Message != "" {
 		parts = append(parts, de.Message)
 	}
 	for _, f := range de.Fields {
 		parts = append(parts, strings.ReplaceAll(f.Field, "_", " ")+" "+f.Message)
-	}
-	for _, g := range de.Unmet {
-		parts = append(parts, "not yet: "+g.Message)
 	}
 	return strings.Join(parts, "; ")
 }
