@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -68,6 +69,11 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 	st := c.After.State
 	if st.Private || st.LatestPublished() == nil {
 		return nil // nothing public yet means nothing to tell
+	}
+	if len(c.Components) == 0 && !slices.ContainsFunc(c.Events, func(e workflow.Event) bool {
+		return e.Type == workflow.EventUpdatePublished
+	}) {
+		return nil // neither a publication nor a component change: nothing to tell, no window to look up
 	}
 	covered, err := s.covered(ctx, tx, c.After.UpdatedAt)
 	if err != nil {
