@@ -66,8 +66,9 @@ type App struct {
 	UI      *webui.UI
 	Handler http.Handler
 
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	closeOnce sync.Once
 }
 
 // Options are the parts a caller may supply instead of the defaults.
@@ -156,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	subscribers := postgres.NewSubscriberStore(db)
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
-		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
+		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
 	a.PostIncident.OnPublished = a.notifyReport
@@ -301,8 +302,10 @@ func readLogo(path string) ([]byte, string, error) {
 	}
 }
 
-// Close stops background work and closes the database.
-func (a *App) Close() {
+// Close stops background work and closes the database; closing again does nothing.
+func (a *App) Close() { a.closeOnce.Do(a.close) }
+
+func (a *App) close() {
 	a.StatusPage.Close()
 	a.UI.Live.Close()
 	stop, cancelStop := context.WithTimeout(context.Background(), 10*time.Second)

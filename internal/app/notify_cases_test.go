@@ -267,3 +267,75 @@ func TestDeliveryLogPagesAndFilters(t *testing.T) {
 	require.Equal(t, 409, r.status)
 	require.Equal(t, "not_dead_letter", r.json(t)["code"])
 }
+
+// BC-25, Teams: an Adaptive Card TextBlock renders a Markdown subset, so user text in the title and the update is
+// escaped: it cannot forge a link, bold, a heading, a quote or a list; the characters still read as typed, and the
+// card's only link is mim's permalink.
+func TestBC25TeamsCardUserTextCannotForgeLinksOrFormatting(t *testing.T) {
+	var mu sync.Mutex
+	var bodies [][]byte
+	rcv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		bodies = append(bodies, readBody(t, r))
+	}))
+	t.Cleanup(rcv.Close)
+	n := setupNotify(t, func(c *config.Config) { c.AllowTargets = []string{strings.TrimPrefix(rcv.URL, "http://")} })
+	n.do("admin", "POST", "/api/v1/subscribers", map[string]any{"channel": "teams", "address": rcv.URL + "/teams"}, 201)
+	title := "Login **down** [reset here](https://evil.example) <b>now</b>"
+	inc := n.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": title, "severity": "low",
+		"urgency": "low", "components": []string{"api"}}, 201)
+	body := "# Urgent\n> quoted\n- item\n1. first\n_it_ ~gone~ `code` \\[x] ![img](https://evil.example/p.png) 支付失败"
+	n.do("responder", "POST", "/api/v1/incidents/"+inc["key"].(string)+"/updates", map[string]any{
+		"status": "investigating", "body": body, "publish": true,
+		"components": map[string]string{"api": "major_outage"}}, 201)
+	n.settle()
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, bodies, 1)
+	var msg struct {
+		Attachments []struct {
+			Content struct {
+				Body []struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				} `json:"body"`
+				Actions []struct {
+					URL string `json:"url"`
+				} `json:"actions"`
+			} `json:"content"`
+		} `json:"attachments"`
+	}
+	require.NoError(t, json.Unmarshal(bodies[0], &msg))
+	require.Len(t, msg.Attachments, 1)
+	card := msg.Attachments[0].Content
+	var texts []string
+	for _, b := range card.Body {
+		if b.Type == "TextBlock" {
+			texts = append(texts, b.Text)
+		}
+	}
+	require.Len(t, texts, 2, "the title and the update")
+	unescape := strings.NewReplacer(`\\`, `\`, `\[`, "[", `\]`, "]", `\(`, "(", `\)`, ")", `\*`, "*", `\_`, "_",
+		`\~`, "~", `\#`, "#", `\>`, ">", `\<`, "<", "\\`", "`", `\-`, "-", `\.`, ".")
+	require.Equal(t, title, unescape.Replace(texts[0]), "the title reads as typed")
+	require.Equal(t, body, unescape.Replace(texts[1]), "the update reads as typed")
+	for _, text := range texts {
+		// Every Markdown character is preceded by a backslash that is not itself escaped.
+		for i, r := range text {
+			if !strings.ContainsRune("[]()*_~#><`", r) {
+				continue
+			}
+			slashes := 0
+			for j := i - 1; j >= 0 && text[j] == '\\'; j-- {
+				slashes++
+			}
+			require.Equal(t, 1, slashes%2, "%q at %d of %q is escaped", r, i, text)
+		}
+		for _, line := range strings.Split(text, "\n") {
+			require.NotRegexp(t, `^\s*([-+]|\d+\.) `, line, "no list marker starts a line")
+		}
+	}
+	require.Len(t, card.Actions, 1)
+	require.True(t, strings.HasPrefix(card.Actions[0].URL, "https://status.example.com/incidents/"))
+}

@@ -82,6 +82,12 @@ func (s *MaintenanceStore) List(ctx context.Context) ([]maintenance.Maintenance,
 	return listMaintenances(ctx, s.db.Pool, "")
 }
 
+// ListAt returns, read in tx, the maintenances that may have a window at t: the one-offs whose window contains t and
+// every recurring one (its windows are computed by the caller).
+func (s *MaintenanceStore) ListAt(ctx context.Context, tx pgx.Tx, t time.Time) ([]maintenance.Maintenance, error) {
+	return listMaintenances(ctx, tx, `WHERE m.frequency IS NOT NULL OR (m.starts_at <= $1 AND m.ends_at > $1)`, t)
+}
+
 // Update replaces the maintenance m.ID with m (PUT), as version + 1. With ifVersion set, it changes nothing and
 // answers version_mismatch (412) unless the stored version is that one. not_found when there is no such maintenance.
 func (s *MaintenanceStore) Update(ctx context.Context, m maintenance.Maintenance, ifVersion *int) (maintenance.Maintenance, error) {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/subscription"
 )
 
@@ -168,6 +169,35 @@ func (s *SubscriberStore) RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx
 		return false, mapError(err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// HoldComponent records that a status change of the component is held back from subscribers by a maintenance
+// window, with the status they were last told; a component already held keeps the status told before its first
+// held change.
+func (s *SubscriberStore) HoldComponent(ctx context.Context, tx pgx.Tx, slug string, told domain.ComponentStatus, at time.Time) error {
+	_, err := tx.Exec(ctx, `INSERT INTO component_holds (component, told_status, held_at) VALUES ($1, $2, $3)
+		ON CONFLICT (component) DO NOTHING`, slug, told, at)
+	return mapError(err)
+}
+
+// ReleaseHolds deletes the holds of every component not in covered and returns them with each component's name and
+// current status. The delete takes the rows: of processes releasing at once, each hold goes to exactly one.
+func (s *SubscriberStore) ReleaseHolds(ctx context.Context, tx pgx.Tx, covered []string) ([]subscription.Hold, error) {
+	if covered == nil {
+		covered = []string{}
+	}
+	rows, err := tx.Query(ctx, `DELETE FROM component_holds h USING components c
+		WHERE c.slug = h.component AND NOT (h.component = ANY($1))
+		RETURNING h.component, c.name, h.told_status, c.status, h.held_at`, covered)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (subscription.Hold, error) {
+		var h subscription.Hold
+		err := r.Scan(&h.Slug, &h.Name, &h.Told, &h.Now, &h.HeldAt)
+		return h, err
+	})
+	return out, mapError(err)
 }
 
 // Key returns the named key, creating a random one on first use; every process of the database shares it.

@@ -23,8 +23,14 @@ type Maintenances interface {
 	List(ctx context.Context) ([]maintenance.Maintenance, error)
 }
 
+// MaintenancesAt lists, in a transaction, the maintenances that may have a window at an instant (at least those
+// that do).
+type MaintenancesAt interface {
+	ListAt(ctx context.Context, tx pgx.Tx, t time.Time) ([]maintenance.Maintenance, error)
+}
+
 // MaintenanceNotices announces maintenance to subscribers: once when it is scheduled, and at the start and the end
-// of each window. Sweep runs as a leader periodic task and after each maintenance change; what was sent is recorded
+// of each window; after a window it releases the component changes the window held (hold.go). Sweep runs as a leader periodic task and after each maintenance change; what was sent is recorded
 // with the notifications, in one transaction, so every phase goes out exactly once however many processes sweep
 // and however often (BC-11, BC-20).
 type MaintenanceNotices struct {
@@ -76,7 +82,8 @@ func (mn *MaintenanceNotices) Sweep(ctx context.Context) error {
 				return err
 			}
 		}
-		for _, w := range maintenance.Occurrences(m, now.Add(-lookback), now) {
+		// Through now inclusive: a window starting at the very instant of the sweep is started now.
+		for _, w := range maintenance.Occurrences(m, now.Add(-lookback), now.Add(time.Nanosecond)) {
 			if !w.Start.After(now) && w.Start.After(now.Add(-lookback)) {
 				if err := mn.announce(ctx, m, w.Start, PhaseStarted, w, now); err != nil {
 					return err
@@ -89,7 +96,8 @@ func (mn *MaintenanceNotices) Sweep(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	// After "completed": what a window held back, reconciled (BC-11), however late the sweep runs.
+	return mn.release(ctx, ms, now)
 }
 
 func (mn *MaintenanceNotices) announce(ctx context.Context, m maintenance.Maintenance, occurrence time.Time,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +37,9 @@ type Notice struct {
 	Components []ComponentNotice
 	// Component is set on a component.update.
 	Component *ComponentNotice
+
+	// audience, when set, are the components whose subscribers hear the notice, instead of those it lists.
+	audience []string
 }
 
 // ComponentNotice is one component's public status change.
@@ -59,11 +63,24 @@ func (n Notice) slugs() []string {
 
 // Reaction turns an incident command's public outcome into notices, enqueued in the command's transaction: each
 // update published on a public incident, and each public component status change not already told by such an
-// update. Private incidents tell nobody.
+// update. Private incidents tell nobody. A change to a component inside a maintenance window is held until the
+// window ends, and incident updates published meanwhile leave such components out (see hold.go, BC-11).
 func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) error {
 	st := c.After.State
-	if st.Private {
-		return nil
+	if st.Private || st.LatestPublished() == nil {
+		return nil // nothing public yet means nothing to tell
+	}
+	if len(c.Components) == 0 && !slices.ContainsFunc(c.Events, func(e workflow.Event) bool {
+		return e.Type == workflow.EventUpdatePublished
+	}) {
+		return nil // neither a publication nor a component change: nothing to tell, no window to look up
+	}
+	covered, err := s.covered(ctx, tx, c.After.UpdatedAt)
+	if err != nil {
+		return err
+	}
+	if err := s.hold(ctx, tx, c, covered); err != nil {
+		return err
 	}
 	published := false
 	for _, ev := range c.Events {
@@ -83,7 +100,7 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 			continue
 		}
 		published = true
-		n := s.incidentNotice(st, c)
+		n := withoutCovered(s.incidentNotice(st, c), covered)
 		n.Topic, n.EventID, n.Status, n.Body = "incident.update", "update:"+u.ID, string(u.Status), u.Body
 		if u.PublishedAt != nil {
 			n.At = *u.PublishedAt
@@ -92,10 +109,13 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 			return err
 		}
 	}
-	if published || st.LatestPublished() == nil {
-		return nil // the update told the component changes; nothing public yet means nothing to tell
+	if published {
+		return nil // the update told the component changes
 	}
 	for _, cc := range c.Components {
+		if covered[cc.Slug] {
+			continue // held: told when the window ends, if it still differs
+		}
 		n := s.incidentNotice(st, c)
 		n.Topic = "component.update"
 		n.EventID = fmt.Sprintf("component:%s:%d", cc.Slug, c.After.Version)
@@ -148,7 +168,11 @@ func impactOf(s domain.ComponentStatus) string {
 // Notify enqueues one message per matching active subscriber, in tx. A subscriber following several of the
 // components hears once; the dedupe key makes a second enqueue of the same event a no-op.
 func (s *Service) Notify(ctx context.Context, tx pgx.Tx, n Notice) error {
-	subs, err := s.Store.Recipients(ctx, tx, n.slugs())
+	audience := n.audience
+	if audience == nil {
+		audience = n.slugs()
+	}
+	subs, err := s.Store.Recipients(ctx, tx, audience)
 	if err != nil {
 		return err
 	}
@@ -389,19 +413,44 @@ func (s *Service) slackMessage(n Notice) map[string]any {
 		"unfurl_links": false}
 }
 
-// teamsCard is the same as an Adaptive Card in a Teams workflow message.
+// teamsEscaper backslash-escapes every character the Markdown subset of an Adaptive Card TextBlock gives a meaning
+// (links [text](url), **bold**, _italic_, ~strike~, `code`, # headings, > quotes, <autolinks>, and the backslash
+// itself), so user text renders as the characters typed.
+var teamsEscaper = strings.NewReplacer(`\`, `\\`, "[", `\[`, "]", `\]`, "(", `\(`, ")", `\)`, "*", `\*`,
+	"_", `\_`, "~", `\~`, "#", `\#`, ">", `\>`, "<", `\<`, "`", "\\`")
+
+// TeamsEscape escapes user text for an Adaptive Card TextBlock: it cannot forge a link or formatting. A list
+// marker at the start of a line ("- ", "+ ", "1. ") is escaped too.
+func TeamsEscape(s string) string {
+	lines := strings.Split(teamsEscaper.Replace(s), "\n")
+	for i, l := range lines {
+		trimmed := strings.TrimLeft(l, " \t")
+		indent := l[:len(l)-len(trimmed)]
+		switch {
+		case strings.HasPrefix(trimmed, "- "), strings.HasPrefix(trimmed, "+ "):
+			lines[i] = indent + `\` + trimmed
+		default:
+			if d := len(trimmed) - len(strings.TrimLeft(trimmed, "0123456789")); d > 0 && strings.HasPrefix(trimmed[d:], ". ") {
+				lines[i] = indent + trimmed[:d] + `\` + trimmed[d:]
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// teamsCard is the same as an Adaptive Card in a Teams workflow message; user text is escaped (TeamsEscape).
 func (s *Service) teamsCard(n Notice) map[string]any {
 	title := n.Title
 	if n.Component != nil {
 		title = n.Component.Name
 	}
 	body := []map[string]any{
-		{"type": "TextBlock", "text": title, "weight": "Bolder", "size": "Medium", "wrap": true},
+		{"type": "TextBlock", "text": TeamsEscape(title), "weight": "Bolder", "size": "Medium", "wrap": true},
 		{"type": "FactSet", "facts": []map[string]any{{"title": "Status", "value": humanStatus(n.Status)},
 			{"title": "Time", "value": s.localTime(n.At)}}},
 	}
 	if n.Body != "" {
-		body = append(body, map[string]any{"type": "TextBlock", "text": n.Body, "wrap": true})
+		body = append(body, map[string]any{"type": "TextBlock", "text": TeamsEscape(n.Body), "wrap": true})
 	}
 	card := map[string]any{"$schema": "http://adaptivecards.io/schemas/adaptive-card.json", "type": "AdaptiveCard",
 		"version": "1.4", "body": body}

@@ -84,6 +84,12 @@ type Store interface {
 	// RecordMaintenanceNotice records that a maintenance phase (of one window) is announced, in tx; false when it
 	// already was.
 	RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error)
+	// HoldComponent records, in tx, that a status change of the component is held back by a maintenance window,
+	// with the status subscribers were last told; a component already held keeps its first told status (BC-11).
+	HoldComponent(ctx context.Context, tx pgx.Tx, slug string, told domain.ComponentStatus, at time.Time) error
+	// ReleaseHolds deletes, in tx, the holds of every component not in covered and returns them; each hold is
+	// returned to exactly one caller however many release at once.
+	ReleaseHolds(ctx context.Context, tx pgx.Tx, covered []string) ([]Hold, error)
 	// Key returns the named secret key of this database, created on first use.
 	Key(ctx context.Context, name string) ([]byte, error)
 }
@@ -93,6 +99,9 @@ type Service struct {
 	Store    Store
 	Enqueuer delivery.Enqueuer
 	Guard    *delivery.Guard
+	// Maintenances are the scheduled windows: a component status change inside one of its component's windows is
+	// held until the window ends (BC-11). Nil: nothing is held.
+	Maintenances MaintenancesAt
 	// BaseURL is the public URL links are made from (MIM_BASE_URL); PageName signs the messages.
 	BaseURL  string
 	PageName string
