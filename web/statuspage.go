@@ -9,8 +9,10 @@ import (
 // resolved incidents.
 type StatusPage struct {
 	// Name is the page's name, its heading.
-	Name   string
-	Banner StatusBanner
+	Name string
+	// SubscribeURL is the live server's subscription form: absolute, so a static copy elsewhere links to it too.
+	SubscribeURL string
+	Banner       StatusBanner
 	// Active are the unresolved incidents, newest first.
 	Active []StatusIncident
 	// InProgress are the maintenances whose window is open, soonest first.

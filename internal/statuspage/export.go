@@ -165,9 +165,13 @@ type exporter struct {
 	queue    []string
 }
 
+// liveOnly are pages the public pages link to that only the live server can answer (a form that posts to it): the
+// copy keeps the link and holds no file for it.
+var liveOnly = map[string]bool{"/subscribe": true}
+
 // enqueue schedules the page at path p for export, or reports why it cannot be; from is the page linking to it.
 func (x *exporter) enqueue(p, from string) {
-	if x.seen[p] {
+	if x.seen[p] || liveOnly[p] {
 		return
 	}
 	if _, _, ok := x.s.exportHandler(p); !ok {

@@ -3,6 +3,7 @@ package statuspage
 import (
 	"bytes"
 	"context"
+	"strings"
 	"time"
 
 	"github.com/mimhq/mim/internal/domain"
@@ -24,9 +25,10 @@ func (v *view) renderPage(ctx context.Context) ([]byte, error) {
 // pageView shapes the view for the page's template.
 func (v *view) pageView() web.StatusPage {
 	p := web.StatusPage{
-		Name:      v.page.Name,
-		Banner:    web.StatusBanner{Indicator: string(v.status.Indicator), Text: v.status.Description},
-		UpdatedAt: v.displayTime(v.updatedAt),
+		Name:         v.page.Name,
+		SubscribeURL: strings.TrimSuffix(v.page.URL, "/") + "/subscribe",
+		Banner:       web.StatusBanner{Indicator: string(v.status.Indicator), Text: v.status.Description},
+		UpdatedAt:    v.displayTime(v.updatedAt),
 		// The legend explains the uptime bars once, for every component.
 		UptimeLegend: uptimeLegend(v.state.Components),
 	}

@@ -231,7 +231,9 @@
     }
   }
 
-  if (!window.EventSource) {
+  // Pages that hold a form (subscribing, managing a subscription) are not live: swapping them would throw away what
+  // the reader typed or the answer to what they just sent.
+  if (!window.EventSource || document.querySelector('main form')) {
     return;
   }
   var delay = 30000;
