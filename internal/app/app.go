@@ -194,6 +194,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Logger:        logger,
 		LoginLimiter:  webui.NewLimiter(30, time.Minute, nil),
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
+		Subscriptions: subscriptionAdmin{a.Subscriptions},
+		Deliveries:    deliveryAdmin{a.Delivery},
 	}
 	a.mountPages(logger)
 	a.Handler = server.New(server.Deps{
@@ -276,6 +278,24 @@ func (a *App) mountPages(logger *slog.Logger) {
 	})
 	a.UI.ExtraNav = append(a.UI.ExtraNav, web.NavLink{Label: "Post-incident", Href: "/app/post-incident"},
 		web.NavLink{Label: "Reports", Href: "/app/reports"})
+}
+
+// subscriptionAdmin is the subscription service and its store, as the UI's subscriber page uses them.
+type subscriptionAdmin struct{ *subscription.Service }
+
+func (s subscriptionAdmin) List(ctx context.Context, st subscription.Status) ([]subscription.Subscriber, error) {
+	return s.Store.List(ctx, st)
+}
+
+func (s subscriptionAdmin) Delete(ctx context.Context, id string) error {
+	return s.Store.Delete(ctx, id)
+}
+
+// deliveryAdmin is the delivery engine and its log, as the UI's delivery log page uses them.
+type deliveryAdmin struct{ *delivery.Engine }
+
+func (d deliveryAdmin) List(ctx context.Context, f delivery.Filter) ([]delivery.Delivery, string, error) {
+	return d.Store().List(ctx, f)
 }
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`
