@@ -196,6 +196,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
 		Subscriptions: subscriptionAdmin{a.Subscriptions},
 		Deliveries:    deliveryAdmin{a.Delivery},
+		Directory:     a.Comms,
 	}
 	a.mountPages(logger)
 	a.Handler = server.New(server.Deps{

@@ -72,6 +72,8 @@ type UI struct {
 	// are not mounted.
 	Subscriptions Subscriptions
 	Deliveries    Deliveries
+	// Directory backs the admin's pages of stakeholder lists, customers, resolver groups and ticket systems.
+	Directory Directory
 	// Mount adds other packages' pages under /app, after the session is loaded and the CSRF token checked; each
 	// wraps its routes in RequireRole.
 	Mount []func(r chi.Router)
@@ -125,6 +127,9 @@ func (u *UI) Routes(r chi.Router) {
 			r.Post("/admin/subscribers", u.createSubscriber)
 			r.Post("/admin/subscribers/{id}/delete", u.deleteSubscriber)
 			r.Post("/admin/subscribers/{id}/reactivate", u.reactivateSubscriber)
+		}
+		if u.Directory != nil {
+			u.directoryRoutes(r)
 		}
 		if u.Deliveries != nil {
 			r.Get("/admin/deliveries", u.deliveriesPage)
@@ -269,6 +274,11 @@ func (u *UI) nav(role domain.OrgRole) []web.NavLink {
 		}
 		if u.Deliveries != nil {
 			out = append(out, web.NavLink{Label: "Delivery log", Href: "/app/admin/deliveries"})
+		}
+		if u.Directory != nil {
+			for _, k := range directoryKinds {
+				out = append(out, web.NavLink{Label: k.heading, Href: "/app" + k.path})
+			}
 		}
 	}
 	return out
