@@ -1,5 +1,11 @@
 package web
 
+import (
+	"context"
+
+	"github.com/a-h/templ"
+)
+
 // The responder pages of post-incident work (mounted under /app behind sign-in): the deadline dashboard and the
 // PIR and RCA of an incident, with their edit, review and publish forms.
 
@@ -144,4 +150,17 @@ type ProblemRow struct {
 	Incidents   string
 	OpenActions int
 	Version     int
+}
+
+type layoutKey struct{}
+
+// WithLayout makes the post-incident pages rendered with ctx put their content inside layout(title) — the
+// responder UI's AppLayout — instead of their own document.
+func WithLayout(ctx context.Context, layout func(title string) templ.Component) context.Context {
+	return context.WithValue(ctx, layoutKey{}, layout)
+}
+
+func layoutFrom(ctx context.Context) func(title string) templ.Component {
+	l, _ := ctx.Value(layoutKey{}).(func(title string) templ.Component)
+	return l
 }

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/a-h/templ"
+	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mimhq/mim/internal/account"
@@ -193,7 +195,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Logger:        logger,
 		LoginLimiter:  webui.NewLimiter(30, time.Minute, nil),
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
+		Subscriptions: subscriptionAdmin{a.Subscriptions},
+		Deliveries:    deliveryAdmin{a.Delivery},
+		Directory:     a.Comms,
 	}
+	a.mountPages(logger)
 	a.Handler = server.New(server.Deps{
 		API:         a.API,
 		StatusPage:  a.StatusPage,
@@ -251,6 +257,47 @@ func (a *App) PostIncidentPages(prefix string, loc *time.Location, actor func(*h
 	csrfToken func(*http.Request) string, checkCSRF func(*http.Request) bool, logger *slog.Logger) *pages.Handler {
 	return pages.New(pages.Deps{Store: a.PostIncident, Actor: actor, CSRFToken: csrfToken, CheckCSRF: checkCSRF,
 		Prefix: prefix, Location: loc, Now: a.API.Now, Logger: logger})
+}
+
+// mountPages puts the reports page and the post-incident pages behind the UI's sign-in, inside its layout, for
+// every signed-in person; the pages themselves refuse viewers' writes (and holidays to all but admins), and
+// LoadSession has already refused any non-GET without the session's CSRF token.
+func (a *App) mountPages(logger *slog.Logger) {
+	actor := func(r *http.Request) (domain.Actor, bool) { return webui.ActorFrom(r.Context()) }
+	layout := func(r *http.Request, title string) templ.Component { return web.AppLayout(a.UI.Page(r, title)) }
+	reportsPages := a.ReportsPages(actor, logger)
+	reportsPages.Layout = layout
+	postIncident := a.PostIncidentPages("/app", a.UI.Zone, actor,
+		func(r *http.Request) string { return webui.CSRFToken(r.Context()) },
+		func(*http.Request) bool { return true }, logger).InLayout(layout)
+	a.UI.Mount = append(a.UI.Mount, func(r chi.Router) {
+		r.Group(func(r chi.Router) {
+			r.Use(a.UI.RequireRole(domain.OrgViewer))
+			r.Get("/reports", reportsPages.Page)
+			r.Get("/reports.csv", reportsPages.CSV)
+			postIncident.Routes(r)
+		})
+	})
+	a.UI.ExtraNav = append(a.UI.ExtraNav, web.NavLink{Label: "Post-incident", Href: "/app/post-incident"},
+		web.NavLink{Label: "Reports", Href: "/app/reports"})
+}
+
+// subscriptionAdmin is the subscription service and its store, as the UI's subscriber page uses them.
+type subscriptionAdmin struct{ *subscription.Service }
+
+func (s subscriptionAdmin) List(ctx context.Context, st subscription.Status) ([]subscription.Subscriber, error) {
+	return s.Store.List(ctx, st)
+}
+
+func (s subscriptionAdmin) Delete(ctx context.Context, id string) error {
+	return s.Store.Delete(ctx, id)
+}
+
+// deliveryAdmin is the delivery engine and its log, as the UI's delivery log page uses them.
+type deliveryAdmin struct{ *delivery.Engine }
+
+func (d deliveryAdmin) List(ctx context.Context, f delivery.Filter) ([]delivery.Delivery, string, error) {
+	return d.Store().List(ctx, f)
 }
 
 // NewStatusPage returns the status page of cfg over db: the one `mim serve` serves, and the one `mim export static`

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
+
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/web"
 )
@@ -24,6 +26,9 @@ type Pages struct {
 	// CSVPath is where the CSV handler is mounted, for the page's download link.
 	CSVPath string
 	Logger  *slog.Logger
+	// Layout, when set, puts the page's content inside the caller's layout (the responder UI's web.AppLayout, whose
+	// CSP and stylesheet then apply) instead of the page's own document.
+	Layout func(r *http.Request, title string) templ.Component
 }
 
 // Page renders the reports page for ?from=&to= (the default period when absent; a bad one is said, and the
@@ -48,7 +53,11 @@ func (p *Pages) Page(w http.ResponseWriter, r *http.Request) {
 	view := p.view(rep)
 	view.Error = periodErr
 	var buf bytes.Buffer
-	if err := web.ReportsView(view).Render(r.Context(), &buf); err != nil {
+	page, ctx := web.ReportsView(view), r.Context()
+	if p.Layout != nil {
+		page, ctx = p.Layout(r, "Reports"), templ.WithChildren(ctx, web.ReportsContent(view))
+	}
+	if err := page.Render(ctx, &buf); err != nil {
 		p.fail(w, r, err)
 		return
 	}
@@ -56,7 +65,10 @@ func (p *Pages) Page(w http.ResponseWriter, r *http.Request) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	if p.Layout == nil {
+		// Inside a layout, the layout's own policy (which allows its script) stays.
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	}
 	if periodErr != "" {
 		w.WriteHeader(http.StatusBadRequest)
 	}

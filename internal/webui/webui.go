@@ -68,6 +68,12 @@ type UI struct {
 	Now      func() time.Time
 	// LoginLimiter throttles sign-in attempts per client address (a lockout per address typed is in Sessions).
 	LoginLimiter *Limiter
+	// Subscriptions and Deliveries back the admin's subscriber and delivery log pages; without them the pages
+	// are not mounted.
+	Subscriptions Subscriptions
+	Deliveries    Deliveries
+	// Directory backs the admin's pages of stakeholder lists, customers, resolver groups and ticket systems.
+	Directory Directory
 	// Mount adds other packages' pages under /app, after the session is loaded and the CSRF token checked; each
 	// wraps its routes in RequireRole.
 	Mount []func(r chi.Router)
@@ -116,6 +122,19 @@ func (u *UI) Routes(r chi.Router) {
 		r.Get("/components", u.componentsPage)
 		r.Post("/components", u.createComponent)
 		r.Post("/components/{slug}", u.updateComponent)
+		if u.Subscriptions != nil {
+			r.Get("/admin/subscribers", u.subscribersPage)
+			r.Post("/admin/subscribers", u.createSubscriber)
+			r.Post("/admin/subscribers/{id}/delete", u.deleteSubscriber)
+			r.Post("/admin/subscribers/{id}/reactivate", u.reactivateSubscriber)
+		}
+		if u.Directory != nil {
+			u.directoryRoutes(r)
+		}
+		if u.Deliveries != nil {
+			r.Get("/admin/deliveries", u.deliveriesPage)
+			r.Post("/admin/deliveries/{id}/retry", u.retryDelivery)
+		}
 	})
 	for _, mount := range u.Mount {
 		mount(r)
@@ -250,6 +269,17 @@ func (u *UI) nav(role domain.OrgRole) []web.NavLink {
 	if role == domain.OrgAdmin {
 		out = append(out, web.NavLink{Label: "Components", Href: "/app/components"},
 			web.NavLink{Label: "Users", Href: "/app/admin/users"}, web.NavLink{Label: "API tokens", Href: "/app/admin/tokens"})
+		if u.Subscriptions != nil {
+			out = append(out, web.NavLink{Label: "Subscribers", Href: "/app/admin/subscribers"})
+		}
+		if u.Deliveries != nil {
+			out = append(out, web.NavLink{Label: "Delivery log", Href: "/app/admin/deliveries"})
+		}
+		if u.Directory != nil {
+			for _, k := range directoryKinds {
+				out = append(out, web.NavLink{Label: k.heading, Href: "/app" + k.path})
+			}
+		}
 	}
 	return out
 }

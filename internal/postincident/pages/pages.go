@@ -52,6 +52,9 @@ type Deps struct {
 	Location *time.Location
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// Layout, when set, wraps each page in the caller's layout (the responder UI's web.AppLayout) instead of the
+	// pages' own document: it returns the layout for a request and a page title.
+	Layout func(r *http.Request, title string) templ.Component
 }
 
 // Handler serves the pages.
@@ -69,6 +72,13 @@ func New(d Deps) *Handler {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{d: d}
+}
+
+// InLayout returns a copy of the pages that render inside layout (see Deps.Layout).
+func (h *Handler) InLayout(layout func(r *http.Request, title string) templ.Component) *Handler {
+	c := *h
+	c.d.Layout = layout
+	return &c
 }
 
 // Routes registers the pages on r (relative to the prefix they are mounted at).
@@ -99,7 +109,11 @@ func (h *Handler) time(t time.Time) web.StatusTime {
 // render renders c into a buffer first, so a failed render is a clean 500 instead of half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	ctx := r.Context()
+	if h.d.Layout != nil {
+		ctx = web.WithLayout(ctx, func(title string) templ.Component { return h.d.Layout(r, title) })
+	}
+	if err := c.Render(ctx, &buf); err != nil {
 		h.fail(w, r, err)
 		return
 	}
