@@ -182,6 +182,12 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Comms: a.Comms,
 		Subscriptions: a.Subscriptions, SubscribeLimit: limit, Deliveries: a.Delivery,
 		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now, Logger: logger}
+	if cfg.BounceWebhookSecret != "" {
+		if a.API.BounceWebhookKey, err = api.DecodeWebhookSecret(cfg.BounceWebhookSecret); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("MIM_BOUNCE_WEBHOOK_SECRET %w", err)
+		}
+	}
 	a.UI = &webui.UI{
 		Sessions: session.NewManager(postgres.NewSessionStore(db), a.Accounts, session.DefaultPolicy(), nil),
 		Accounts: a.Accounts, Incidents: a.Incidents, Components: a.Components, Policies: a.API.Policies,
