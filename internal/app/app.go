@@ -158,6 +158,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
 		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
+	a.Delivery.Suppressed = a.Subscriptions.Suppressed
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
 	a.PostIncident.OnPublished = a.notifyReport
 	a.MaintenanceNotices = &subscription.MaintenanceNotices{Service: a.Subscriptions, Maintenances: maintenances}

@@ -237,3 +237,29 @@ func mustTime(t *testing.T, v any) time.Time {
 	require.NoError(t, err)
 	return tm
 }
+
+// BC-32 "suppressed at once": mail queued for Kim before her complaint arrived is not sent after it, even when an
+// admin retries it from the dead letters; it ends cancelled, saying why.
+func TestBC32MailQueuedBeforeAComplaintIsNotSentAfterIt(t *testing.T) {
+	n := setupNotify(t, func(c *config.Config) {
+		c.BounceWebhookSecret = bounceSecret
+		c.Delivery.MaxAttempts = 1
+	})
+	n.confirmed("kim@example.com")
+	n.mail.FailNext(1) // the incident's mail to Kim fails once (451), and with one attempt allowed it is dead
+	n.standardIncident("API errors", map[string]string{"api": "partial_outage"}, "Investigating.")
+	n.settle()
+	dead := n.deliveries("status=dead&topic=incident.update")
+	require.Len(t, dead, 1)
+
+	r := n.emailEvent(bounceSecret, time.Now(), map[string]any{"type": "complaint", "email": "kim@example.com",
+		"event_id": "evt-kim-2"})
+	require.Equal(t, 200, r.status, string(r.body))
+	n.do("admin", "POST", "/api/v1/deliveries/"+dead[0]["id"].(string)+"/retry", nil, 200)
+	n.settle()
+	got := n.deliveries("topic=incident.update")
+	require.Len(t, got, 1)
+	require.Equal(t, "cancelled", got[0]["status"])
+	require.Contains(t, got[0]["last_error"], "suppressed")
+	require.Len(t, n.mail.To("kim@example.com"), 1, "only the confirmation ever reached Kim")
+}

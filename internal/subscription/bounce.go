@@ -155,6 +155,19 @@ func (s *Service) Deactivate(ctx context.Context, id, reason string) error {
 	return s.Store.SetStatus(ctx, id, st, reason, s.now())
 }
 
+// Suppressed reports whether the subscriber of id may be sent nothing now: bounced, complained or gone (the
+// delivery engine's check before each attempt). A subscriber deleted meanwhile is not suppressed here.
+func (s *Service) Suppressed(ctx context.Context, id string) (bool, error) {
+	sub, err := s.Store.Get(ctx, id)
+	if domain.AsError(err).Kind == domain.ErrNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sub.Status.Suppressed(), nil
+}
+
 // Reactivation is an admin's request to make a suppressed subscriber eligible again.
 type Reactivation struct {
 	// By names the admin, for the record.
