@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -262,4 +263,32 @@ func TestBC32MailQueuedBeforeAComplaintIsNotSentAfterIt(t *testing.T) {
 	require.Equal(t, "cancelled", got[0]["status"])
 	require.Contains(t, got[0]["last_error"], "suppressed")
 	require.Len(t, n.mail.To("kim@example.com"), 1, "only the confirmation ever reached Kim")
+}
+
+// BC-32: the same event posted by several provider retries at once is still applied once.
+func TestBC32SameEventPostedConcurrentlyIsAppliedOnce(t *testing.T) {
+	n := setupNotify(t, func(c *config.Config) { c.BounceWebhookSecret = bounceSecret })
+	n.confirmed("jack@example.com")
+	ev := map[string]any{"type": "soft_bounce", "email": "jack@example.com", "reason": "452 mailbox full",
+		"event_id": "evt-jack-race"}
+	results := make(chan string, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := n.emailEvent(bounceSecret, time.Now(), ev)
+			var m map[string]any
+			_ = json.Unmarshal(r.body, &m)
+			results <- fmt.Sprint(r.status, " ", m["result"])
+		}()
+	}
+	wg.Wait()
+	close(results)
+	count := map[string]int{}
+	for r := range results {
+		count[r]++
+	}
+	require.Equal(t, map[string]int{"200 applied": 1, "200 duplicate": 7}, count)
+	require.Equal(t, float64(1), n.subscribersByAddress()["jack@example.com"]["soft_bounces"])
 }
