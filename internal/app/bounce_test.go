@@ -136,6 +136,19 @@ func TestBC32BouncesAndComplaintsSuppressMailUntilAnAdminReactivates(t *testing.
 	require.Len(t, updates, 1)
 	require.Equal(t, "jack@example.com", updates[0]["target"])
 
+	// Maintenance notices are suppressed alike.
+	start := time.Now().UTC().Truncate(time.Minute).Add(24 * time.Hour)
+	n.do("admin", "POST", "/api/v1/maintenances", map[string]any{"title": "Database upgrade",
+		"body": "We upgrade the API database.", "components": []string{"api"},
+		"starts_at": start.Format(time.RFC3339), "ends_at": start.Add(time.Hour).Format(time.RFC3339)}, 201)
+	n.mail.WaitFor(t, "jack@example.com", 3)
+	n.settle()
+	scheduled := n.deliveries("topic=maintenance.scheduled")
+	require.Len(t, scheduled, 1)
+	require.Equal(t, "jack@example.com", scheduled[0]["target"])
+	require.Len(t, n.mail.To("ivy@example.com"), 1)
+	require.Len(t, n.mail.To("kim@example.com"), 1)
+
 	// Step 4: the list says which, when and why.
 	subs := n.subscribersByAddress()
 	ivy, jack, kim := subs["ivy@example.com"], subs["jack@example.com"], subs["kim@example.com"]
@@ -183,7 +196,7 @@ func TestBC32BouncesAndComplaintsSuppressMailUntilAnAdminReactivates(t *testing.
 	n.standardIncident("API slow", map[string]string{"api": "degraded_performance"}, "Slow.")
 	n.settle()
 	require.Len(t, n.mail.To("ivy@example.com"), 2)
-	require.Len(t, n.mail.To("jack@example.com"), 3)
+	require.Len(t, n.mail.To("jack@example.com"), 4)
 	require.Len(t, n.mail.To("kim@example.com"), 2)
 }
 
