@@ -61,6 +61,10 @@ type API struct {
 	Deliveries     *delivery.Engine
 	Now            func() time.Time
 	Logger         *slog.Logger
+
+	// BounceWebhookKey verifies the email provider's signed bounce and complaint events (MIM_BOUNCE_WEBHOOK_SECRET,
+	// decoded); empty turns POST /hooks/email-events off.
+	BounceWebhookKey []byte
 }
 
 // Routes registers every /api/v1 route on r, behind bearer authentication.

@@ -84,7 +84,7 @@ func (a *API) listSubscribers(w http.ResponseWriter, r *http.Request) {
 	st := subscription.Status(r.URL.Query().Get("status"))
 	if st != "" && !st.Valid() {
 		WriteError(w, r, a.Logger, domain.Invalid(domain.FieldError{Field: "status",
-			Message: "must be pending, active, unsubscribed, bounced or gone"}))
+			Message: "must be pending, active, unsubscribed, bounced, complained or gone"}))
 		return
 	}
 	subs, err := a.Subscriptions.Store.List(r.Context(), st)
@@ -115,13 +115,27 @@ func (a *API) reactivateSubscriber(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	sub, err := a.Subscriptions.Reactivate(r.Context(), chi.URLParam(r, "subscriberID"))
+	var req struct {
+		Override bool   `json:"override"`
+		Reason   string `json:"reason"`
+	}
+	if err := decodeOptional(w, r, &req); err != nil {
+		WriteError(w, r, a.Logger, err)
+		return
+	}
+	actor := actorFrom(r.Context())
+	by := actor.Email
+	if by == "" {
+		by = actor.Name
+	}
+	sub, err := a.Subscriptions.Reactivate(r.Context(), chi.URLParam(r, "subscriberID"),
+		subscription.Reactivation{By: by, Override: req.Override, Reason: req.Reason})
 	if err != nil {
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	a.Logger.InfoContext(r.Context(), "subscriber reactivated", "subscriber", sub.ID,
-		"by", actorFrom(r.Context()).UserID)
+	a.Logger.InfoContext(r.Context(), "subscriber reactivated", "subscriber", sub.ID, "from", sub.ReactivatedFrom,
+		"override", sub.ReactivationOverride, "reason", sub.ReactivationReason, "by", actor.UserID, "by_name", by)
 	writeJSON(w, http.StatusOK, sub)
 }
 

@@ -161,6 +161,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
 		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
+	a.Delivery.Suppressed = a.Subscriptions.Suppressed
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
 	a.PostIncident.OnPublished = a.notifyReport
 	a.MaintenanceNotices = &subscription.MaintenanceNotices{Service: a.Subscriptions, Maintenances: maintenances}
@@ -185,6 +186,12 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Maintenances: maintenances, PostIncident: a.PostIncident, Reports: a.Reports, Comms: a.Comms,
 		Subscriptions: a.Subscriptions, SubscribeLimit: limit, Deliveries: a.Delivery,
 		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now, Logger: logger}
+	if cfg.BounceWebhookSecret != "" {
+		if a.API.BounceWebhookKey, err = api.DecodeWebhookSecret(cfg.BounceWebhookSecret); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("MIM_BOUNCE_WEBHOOK_SECRET %w", err)
+		}
+	}
 	a.UI = &webui.UI{
 		Sessions: session.NewManager(postgres.NewSessionStore(db), a.Accounts, session.DefaultPolicy(), nil),
 		Accounts: a.Accounts, Incidents: a.Incidents, Components: a.Components, Policies: a.API.Policies,

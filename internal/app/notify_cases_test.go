@@ -152,6 +152,7 @@ func TestBC32HardBounceDeactivatesAndAdminReactivates(t *testing.T) {
 	require.NotNil(t, ivy)
 	require.Equal(t, "ivy@example.com", ivy["address"])
 	require.Contains(t, ivy["status_reason"], "bounce")
+	require.NotEmpty(t, ivy["status_at"], "when it bounced")
 
 	n.standardIncident("API slow", map[string]string{"api": "degraded_performance"}, "Second.")
 	n.settle()
@@ -160,8 +161,13 @@ func TestBC32HardBounceDeactivatesAndAdminReactivates(t *testing.T) {
 		"nothing more is queued for a bounced subscriber")
 
 	n.do("viewer", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 403)
-	n.do("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 200)
-	n.do("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 409)
+	back := n.do("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, 200)
+	require.Equal(t, "admin@example.com", back["reactivated_by"], "the reactivation is audited")
+	require.Equal(t, "bounced", back["reactivated_from"])
+	require.NotEmpty(t, back["reactivated_at"])
+	again := n.request("admin", "POST", "/api/v1/subscribers/"+ivy["id"].(string)+"/reactivate", nil, nil)
+	require.Equal(t, 409, again.status)
+	require.Equal(t, "not_deactivated", again.json(t)["code"])
 	require.Len(t, n.do("admin", "GET", "/api/v1/subscribers?status=active", nil, 200)["subscribers"].([]any), 2)
 }
 

@@ -103,7 +103,7 @@ func TestWebAdminManagesSubscribersAndTheDeliveryLog(t *testing.T) {
 	require.NoError(t, n.app.Subscriptions.Deactivate(t.Context(), hookID, "410 from the receiver"))
 	p = admin.get("/app/admin/subscribers")
 	state := p.doc.Find(`#subscriber-` + hookID + ` [data-testid="subscriber-state"]`).Text()
-	require.Contains(t, state, "deactivated")
+	require.Contains(t, state, "gone")
 	require.Contains(t, state, "410 from the receiver")
 	p = admin.follow("/app/admin/subscribers/"+hookID+"/reactivate", url.Values{})
 	require.Contains(t, p.doc.Find(`#subscriber-`+hookID+` [data-testid="subscriber-state"]`).Text(), "confirmed")

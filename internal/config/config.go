@@ -2,6 +2,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,9 @@ type Config struct {
 	SMTPURL string
 	// MailFrom is the sender of notification emails.
 	MailFrom string
+	// BounceWebhookSecret verifies the email provider's bounce and complaint webhook (Standard Webhooks, whsec_...);
+	// empty turns POST /hooks/email-events off.
+	BounceWebhookSecret string
 	// AllowPrivateTargets lets webhooks reach private and loopback addresses (development only).
 	AllowPrivateTargets bool
 	// MetricsToken is the bearer token Prometheus must send to read /metrics on Addr; empty means /metrics is not
@@ -99,6 +103,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.MetricsToken, "metrics-token", env("MIM_METRICS_TOKEN", ""), "bearer token that Prometheus sends to scrape /metrics; empty: /metrics is off (MIM_METRICS_TOKEN)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", env("MIM_METRICS_ADDR", ""), "separate listen address serving only /metrics, e.g. 10.0.0.5:9090 (MIM_METRICS_ADDR)")
 	fs.StringVar(&c.MailFrom, "mail-from", env("MIM_MAIL_FROM", ""), "sender address of notification emails, e.g. status@example.com (MIM_MAIL_FROM)")
+	fs.StringVar(&c.BounceWebhookSecret, "bounce-webhook-secret", env("MIM_BOUNCE_WEBHOOK_SECRET", ""), "Standard Webhooks secret (whsec_...) the email provider signs bounce and complaint events with; empty: POST /hooks/email-events is off (MIM_BOUNCE_WEBHOOK_SECRET)")
 	var allowTargets string
 	fs.StringVar(&allowTargets, "allow-targets", env("MIM_ALLOW_TARGETS", ""), "private webhook targets allowed anyway: host:port or CIDR, comma-separated (MIM_ALLOW_TARGETS)")
 	fs.DurationVar(&c.Delivery.Timeout, "delivery-timeout", envDuration(getenv, "MIM_DELIVERY_TIMEOUT", 10*time.Second), "time one delivery attempt may take (MIM_DELIVERY_TIMEOUT)")
@@ -167,6 +172,12 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	}
 	if c.SMTPURL != "" && c.MailFrom == "" {
 		errs = append(errs, "MIM_MAIL_FROM is needed with MIM_SMTP_URL")
+	}
+	if c.BounceWebhookSecret != "" {
+		if key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(c.BounceWebhookSecret, "whsec_")); err != nil ||
+			!strings.HasPrefix(c.BounceWebhookSecret, "whsec_") || len(key) < 24 {
+			errs = append(errs, "MIM_BOUNCE_WEBHOOK_SECRET must be whsec_ followed by the base64 of at least 24 random bytes (e.g. whsec_$(openssl rand -base64 32))")
+		}
 	}
 	if demo == "" {
 		c.Demo = c.DatabaseURL == ""

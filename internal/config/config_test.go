@@ -41,3 +41,19 @@ func TestInternalCommunicationSettingsRefuseBadValues(t *testing.T) {
 		require.ErrorContains(t, err, k, "%s=%s", k, v)
 	}
 }
+
+// BC-32: the bounce webhook's secret is a Standard Webhooks one, or mim does not start.
+func TestBC32BounceWebhookSecretMustBeAStandardWebhooksSecret(t *testing.T) {
+	t.Parallel()
+	c, _, err := config.Load("serve", nil, getenv(nil), io.Discard, nil)
+	require.NoError(t, err)
+	require.Empty(t, c.BounceWebhookSecret, "off by default")
+	good := "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+	c, _, err = config.Load("serve", nil, getenv(map[string]string{"MIM_BOUNCE_WEBHOOK_SECRET": good}), io.Discard, nil)
+	require.NoError(t, err)
+	require.Equal(t, good, c.BounceWebhookSecret)
+	for _, bad := range []string{"hunter2", "whsec_not base64!", "whsec_c2hvcnQ=", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"} {
+		_, _, err := config.Load("serve", nil, getenv(map[string]string{"MIM_BOUNCE_WEBHOOK_SECRET": bad}), io.Discard, nil)
+		require.ErrorContains(t, err, "MIM_BOUNCE_WEBHOOK_SECRET", bad)
+	}
+}

@@ -90,6 +90,10 @@ type Engine struct {
 	// OnGone deactivates a public subscriber whose target reported it no longer exists (410, a Slack URL gone, a
 	// hard bounce). Set before Start.
 	OnGone func(ctx context.Context, subscriberID, reason string) error
+	// Suppressed reports whether a public subscriber may no longer be sent anything (bounced, complained, gone):
+	// checked before each attempt, so what was queued before a bounce or complaint arrived is cancelled, not
+	// sent (BC-32). Set before Start; nil checks nothing.
+	Suppressed func(ctx context.Context, subscriberID string) (bool, error)
 }
 
 // deliverArgs is the River job of one delivery: only the id, the rest is in the deliveries row.
@@ -419,6 +423,16 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 	}
 	if d.Status == StatusDelivered || d.Status == StatusCancelled {
 		return nil // a job run again after a crash: the receiver already has it
+	}
+	if d.SubscriberID != "" && e.Suppressed != nil {
+		off, err := e.Suppressed(ctx, d.SubscriberID)
+		if err != nil {
+			return err
+		}
+		if off {
+			return e.store.record(ctx, d.ID, StatusCancelled, job.Attempt-1,
+				"not sent: the subscriber is suppressed (bounced, complained or gone)", time.Now())
+		}
 	}
 	msg := d.message()
 	sendCtx, cancel := context.WithTimeout(ctx, e.cfg.Timeout)

@@ -28,6 +28,8 @@ func (s *SubscriberStore) InTx(ctx context.Context, fn func(tx pgx.Tx) error) er
 
 const subscriberColumns = `s.id::text, s.channel, s.address, s.secret, s.status, s.status_reason, s.confirm_hash,
 	s.confirm_expires, s.confirm_sent_at, s.confirmed_at, s.created_at, s.updated_at,
+	s.status_at, s.soft_bounces, s.last_soft_bounce_at, s.last_soft_bounce_reason,
+	s.reactivated_at, s.reactivated_by, s.reactivated_from, s.reactivation_reason, s.reactivation_override,
 	CASE WHEN s.all_components THEN '{}'::text[]
 		ELSE ARRAY(SELECT component FROM subscriber_components c WHERE c.subscriber_id = s.id ORDER BY component) END`
 
@@ -35,6 +37,8 @@ func scanSubscriber(row pgx.Row) (subscription.Subscriber, error) {
 	var sub subscription.Subscriber
 	err := row.Scan(&sub.ID, &sub.Channel, &sub.Address, &sub.Secret, &sub.Status, &sub.StatusReason,
 		&sub.ConfirmHash, &sub.ConfirmExpiry, &sub.ConfirmSentAt, &sub.ConfirmedAt, &sub.CreatedAt, &sub.UpdatedAt,
+		&sub.StatusAt, &sub.SoftBounces, &sub.LastSoftBounceAt, &sub.LastSoftBounceReason,
+		&sub.ReactivatedAt, &sub.ReactivatedBy, &sub.ReactivatedFrom, &sub.ReactivationReason, &sub.ReactivationOverride,
 		&sub.Components)
 	return sub, err
 }
@@ -58,12 +62,18 @@ func (s *SubscriberStore) Claim(ctx context.Context, tx pgx.Tx, sub subscription
 	return got, created, nil
 }
 
-// Save writes the subscriber's state and replaces its components (each once: BC-17).
+// Save writes the subscriber's state (status, confirmation, secret, bounces, reactivation) and replaces its
+// components (each once: BC-17).
 func (s *SubscriberStore) Save(ctx context.Context, tx pgx.Tx, sub subscription.Subscriber) error {
 	_, err := tx.Exec(ctx, `UPDATE subscribers SET status = $2, status_reason = $3, secret = $4, confirm_hash = $5,
-			confirm_expires = $6, confirm_sent_at = $7, confirmed_at = $8, all_components = $9, updated_at = now()
+			confirm_expires = $6, confirm_sent_at = $7, confirmed_at = $8, all_components = $9,
+			status_at = $10, soft_bounces = $11, last_soft_bounce_at = $12, last_soft_bounce_reason = $13,
+			reactivated_at = $14, reactivated_by = $15, reactivated_from = $16, reactivation_reason = $17,
+			reactivation_override = $18, updated_at = now()
 		WHERE id = $1`, sub.ID, sub.Status, sub.StatusReason, sub.Secret, sub.ConfirmHash, sub.ConfirmExpiry,
-		sub.ConfirmSentAt, sub.ConfirmedAt, len(sub.Components) == 0)
+		sub.ConfirmSentAt, sub.ConfirmedAt, len(sub.Components) == 0,
+		sub.StatusAt, sub.SoftBounces, sub.LastSoftBounceAt, sub.LastSoftBounceReason,
+		sub.ReactivatedAt, sub.ReactivatedBy, sub.ReactivatedFrom, sub.ReactivationReason, sub.ReactivationOverride)
 	if err != nil {
 		return mapError(err)
 	}
@@ -124,14 +134,49 @@ func (s *SubscriberStore) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// SetStatus changes a subscriber's status, with why.
-func (s *SubscriberStore) SetStatus(ctx context.Context, id string, st subscription.Status, reason string) error {
+// SetStatus changes a subscriber's status, with why and since when.
+func (s *SubscriberStore) SetStatus(ctx context.Context, id string, st subscription.Status, reason string, at time.Time) error {
 	if !isUUID(id) {
 		return notFound("subscriber", id)
 	}
-	_, err := s.db.Pool.Exec(ctx, `UPDATE subscribers SET status = $2, status_reason = $3, updated_at = now()
-		WHERE id = $1`, id, st, reason)
+	_, err := s.db.Pool.Exec(ctx, `UPDATE subscribers SET status = $2, status_reason = $3, status_at = $4,
+		updated_at = now() WHERE id = $1`, id, st, reason, at)
 	return mapError(err)
+}
+
+// Lock reads the subscriber of id, or the email subscriber of email when id is empty, locked until tx ends.
+func (s *SubscriberStore) Lock(ctx context.Context, tx pgx.Tx, id, email string) (subscription.Subscriber, error) {
+	var row pgx.Row
+	if id != "" {
+		if !isUUID(id) {
+			return subscription.Subscriber{}, notFound("subscriber", id)
+		}
+		row = tx.QueryRow(ctx, `SELECT `+subscriberColumns+` FROM subscribers s WHERE s.id = $1 FOR UPDATE`, id)
+	} else {
+		id = email
+		row = tx.QueryRow(ctx, `SELECT `+subscriberColumns+` FROM subscribers s
+			WHERE s.channel = 'email' AND s.address = $1 FOR UPDATE`, email)
+	}
+	sub, err := scanSubscriber(row)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sub, notFound("subscriber", id)
+	}
+	return sub, mapError(err)
+}
+
+// RecordEmailEvent stores a provider's event by its id; false when the id was stored before.
+func (s *SubscriberStore) RecordEmailEvent(ctx context.Context, tx pgx.Tx, ev subscription.EmailEvent, subscriberID string) (bool, error) {
+	var sid *string
+	if subscriberID != "" {
+		sid = &subscriberID
+	}
+	tag, err := tx.Exec(ctx, `INSERT INTO email_events (event_id, type, email, reason, occurred_at, subscriber_id)
+		VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING`,
+		ev.ID, ev.Type, ev.Email, ev.Reason, ev.At, sid)
+	if err != nil {
+		return false, mapError(err)
+	}
+	return tag.RowsAffected() == 1, nil
 }
 
 // Recipients reads the active subscribers following any of components, or all components, each once.

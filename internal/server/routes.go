@@ -112,6 +112,9 @@ func New(d Deps) http.Handler {
 		r.Post("/subscriptions/{token}/unsubscribe", sub.Unsubscribe)
 	}
 
+	// The email provider's bounce and complaint webhook: signed (Standard Webhooks), no bearer token.
+	r.Post("/hooks/email-events", d.API.EmailEvents)
+
 	// The REST API, behind bearer tokens.
 	r.Route("/api/v1", d.API.Routes)
 	return newRouter(r)

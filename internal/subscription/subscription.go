@@ -33,17 +33,24 @@ const (
 	StatusPending      Status = "pending" // email, until the confirmation link is opened
 	StatusActive       Status = "active"
 	StatusUnsubscribed Status = "unsubscribed"
-	StatusBounced      Status = "bounced" // the mail server refused the address for good
-	StatusGone         Status = "gone"    // the webhook answered 410, or Slack reported the URL gone
+	StatusBounced      Status = "bounced"    // a hard bounce: the mail server refused the address for good
+	StatusComplained   Status = "complained" // the recipient reported a message as spam (BC-32)
+	StatusGone         Status = "gone"       // the webhook answered 410, or Slack reported the URL gone
 )
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
 	switch s {
-	case StatusPending, StatusActive, StatusUnsubscribed, StatusBounced, StatusGone:
+	case StatusPending, StatusActive, StatusUnsubscribed, StatusBounced, StatusComplained, StatusGone:
 		return true
 	}
 	return false
+}
+
+// Suppressed reports whether the status stops all mail for reasons other than the subscriber's own choice: a hard
+// bounce, a complaint, or a target gone.
+func (s Status) Suppressed() bool {
+	return s == StatusBounced || s == StatusComplained || s == StatusGone
 }
 
 // Subscriber is one public subscriber. Components empty means all components.
@@ -53,10 +60,24 @@ type Subscriber struct {
 	Address      string           `json:"address"`
 	Status       Status           `json:"status"`
 	StatusReason string           `json:"status_reason,omitempty"`
-	Components   []string         `json:"components"`
-	CreatedAt    time.Time        `json:"created_at"`
-	UpdatedAt    time.Time        `json:"updated_at"`
-	ConfirmedAt  *time.Time       `json:"confirmed_at,omitempty"`
+	// StatusAt is when the status last changed; for bounced and complained, when the provider says it happened.
+	StatusAt    *time.Time `json:"status_at,omitempty"`
+	Components  []string   `json:"components"`
+	CreatedAt   time.Time  `json:"created_at"`
+	UpdatedAt   time.Time  `json:"updated_at"`
+	ConfirmedAt *time.Time `json:"confirmed_at,omitempty"`
+
+	// Soft bounces are counted, never suppress.
+	SoftBounces          int        `json:"soft_bounces"`
+	LastSoftBounceAt     *time.Time `json:"last_soft_bounce_at,omitempty"`
+	LastSoftBounceReason string     `json:"last_soft_bounce_reason,omitempty"`
+
+	// The last admin reactivation: when, by whom, from which status, why, and whether it overrode a complaint.
+	ReactivatedAt        *time.Time `json:"reactivated_at,omitempty"`
+	ReactivatedBy        string     `json:"reactivated_by,omitempty"`
+	ReactivatedFrom      Status     `json:"reactivated_from,omitempty"`
+	ReactivationReason   string     `json:"reactivation_reason,omitempty"`
+	ReactivationOverride bool       `json:"reactivation_override,omitempty"`
 
 	// Stored, never shown.
 	Secret        string     `json:"-"`
@@ -76,7 +97,13 @@ type Store interface {
 	ByConfirmHash(ctx context.Context, hash []byte) (Subscriber, error)
 	List(ctx context.Context, status Status) ([]Subscriber, error)
 	Delete(ctx context.Context, id string) error
-	SetStatus(ctx context.Context, id string, st Status, reason string) error
+	// SetStatus changes a subscriber's status, with why and since when.
+	SetStatus(ctx context.Context, id string, st Status, reason string, at time.Time) error
+	// Lock reads a subscriber by id, or the email subscriber of a normalised address when id is empty, and locks it
+	// until tx ends; not_found when there is none.
+	Lock(ctx context.Context, tx pgx.Tx, id, email string) (Subscriber, error)
+	// RecordEmailEvent stores a provider's event by its id, in tx; false when that id was already stored.
+	RecordEmailEvent(ctx context.Context, tx pgx.Tx, ev EmailEvent, subscriberID string) (bool, error)
 	// Recipients are the active subscribers following any of components (or all of them), each once.
 	Recipients(ctx context.Context, tx pgx.Tx, components []string) ([]Subscriber, error)
 	// ComponentSlugs are the slugs that exist, to check a chosen set against.
@@ -253,6 +280,11 @@ func (s *Service) subscribeEmail(ctx context.Context, addr string, comps []strin
 		if err != nil {
 			return err
 		}
+		if sub.Status == StatusComplained {
+			// The address reported our mail as spam: not even a confirmation goes to it until an admin decides
+			// (BC-32). The answer stays the same as for any address.
+			return nil
+		}
 		recent := sub.ConfirmSentAt != nil && now.Sub(*sub.ConfirmSentAt) < s.cooldown()
 		if !created && recent && (sub.Status == StatusPending || sub.Status == StatusActive) {
 			// Asked again too soon: the email already sent will do. This is what keeps a victim's mailbox from
@@ -279,7 +311,7 @@ func (s *Service) subscribeEmail(ctx context.Context, addr string, comps []strin
 		token := randomToken()
 		h := sha256.Sum256([]byte(token))
 		expiry := now.Add(s.confirmTTL())
-		sub.Status, sub.StatusReason = StatusPending, ""
+		sub.Status, sub.StatusReason, sub.StatusAt = StatusPending, "", &now
 		sub.ConfirmHash, sub.ConfirmExpiry, sub.ConfirmSentAt = h[:], &expiry, &now
 		sub.Components = comps
 		if err := s.Store.Save(ctx, tx, sub); err != nil {
@@ -302,7 +334,7 @@ func (s *Service) subscribeURL(ctx context.Context, ch delivery.Channel, target 
 			return &domain.Error{Kind: domain.ErrConflict, Code: "already_subscribed",
 				Message: "this URL is already subscribed; change it with its manage link"}
 		}
-		sub.Status, sub.StatusReason, sub.Components, sub.ConfirmedAt = StatusActive, "", comps, &now
+		sub.Status, sub.StatusReason, sub.StatusAt, sub.Components, sub.ConfirmedAt = StatusActive, "", &now, comps, &now
 		if ch == delivery.ChannelWebhook {
 			sub.Secret = newWebhookSecret()
 			out.Secret = sub.Secret
@@ -339,7 +371,7 @@ func (s *Service) Confirm(ctx context.Context, token string) (Subscriber, error)
 		return Subscriber{}, errNoLink
 	}
 	now := s.now()
-	sub.Status, sub.ConfirmedAt = StatusActive, &now
+	sub.Status, sub.StatusAt, sub.ConfirmedAt = StatusActive, &now, &now
 	err = s.Store.InTx(ctx, func(tx pgx.Tx) error { return s.Store.Save(ctx, tx, sub) })
 	return sub, err
 }
@@ -395,8 +427,9 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) (Subscriber, er
 	if sub.Status == StatusUnsubscribed {
 		return sub, nil
 	}
-	sub.Status, sub.StatusReason = StatusUnsubscribed, "unsubscribed by the subscriber"
-	return sub, s.Store.SetStatus(ctx, sub.ID, sub.Status, sub.StatusReason)
+	now := s.now()
+	sub.Status, sub.StatusReason, sub.StatusAt = StatusUnsubscribed, "unsubscribed by the subscriber", &now
+	return sub, s.Store.SetStatus(ctx, sub.ID, sub.Status, sub.StatusReason, now)
 }
 
 // SetComponents changes what the subscriber of a manage token follows (empty: all).
@@ -409,36 +442,6 @@ func (s *Service) SetComponents(ctx context.Context, token string, comps []strin
 		return Subscriber{}, err
 	}
 	return sub, s.Store.InTx(ctx, func(tx pgx.Tx) error { return s.Store.Save(ctx, tx, sub) })
-}
-
-// Deactivate marks a subscriber whose target is gone for good (the delivery engine's OnGone).
-func (s *Service) Deactivate(ctx context.Context, id, reason string) error {
-	sub, err := s.Store.Get(ctx, id)
-	if domain.AsError(err).Kind == domain.ErrNotFound {
-		return nil // deleted meanwhile: nothing left to stop
-	}
-	if err != nil {
-		return err
-	}
-	st := StatusGone
-	if sub.Channel == delivery.ChannelEmail {
-		st = StatusBounced
-	}
-	return s.Store.SetStatus(ctx, id, st, reason)
-}
-
-// Reactivate makes a bounced or gone subscriber active again (an admin's call, after fixing the target).
-func (s *Service) Reactivate(ctx context.Context, id string) (Subscriber, error) {
-	sub, err := s.Store.Get(ctx, id)
-	if err != nil {
-		return Subscriber{}, err
-	}
-	if sub.Status != StatusBounced && sub.Status != StatusGone {
-		return Subscriber{}, &domain.Error{Kind: domain.ErrConflict, Code: "not_deactivated",
-			Message: "only a bounced or gone subscriber can be reactivated; this one is " + string(sub.Status)}
-	}
-	sub.Status, sub.StatusReason = StatusActive, "reactivated by an admin"
-	return sub, s.Store.SetStatus(ctx, id, sub.Status, sub.StatusReason)
 }
 
 func randomToken() string {

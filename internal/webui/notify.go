@@ -16,7 +16,7 @@ import (
 // Subscriptions is what the admin's subscriber page needs (subscription.Service and its store).
 type Subscriptions interface {
 	Subscribe(ctx context.Context, r subscription.Request) (subscription.Outcome, error)
-	Reactivate(ctx context.Context, id string) (subscription.Subscriber, error)
+	Reactivate(ctx context.Context, id string, how subscription.Reactivation) (subscription.Subscriber, error)
 	List(ctx context.Context, status subscription.Status) ([]subscription.Subscriber, error)
 	Delete(ctx context.Context, id string) error
 }
@@ -51,12 +51,9 @@ func subscriberState(s subscription.Subscriber) (state, reason string, canReacti
 	case subscription.StatusPending:
 		return "pending", "confirmation link not yet opened", false
 	}
-	reason = string(s.Status)
-	if s.StatusReason != "" {
-		reason += ": " + s.StatusReason
-	}
+	reason = s.StatusReason
 	// An email address that unsubscribed must subscribe again itself; a bounced or gone one an admin may restore.
-	return "deactivated", reason, s.Status != subscription.StatusUnsubscribed
+	return string(s.Status), reason, s.Status != subscription.StatusUnsubscribed
 }
 
 func (u *UI) subscribersPage(w http.ResponseWriter, r *http.Request) {
@@ -127,12 +124,14 @@ func (u *UI) deleteSubscriber(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) reactivateSubscriber(w http.ResponseWriter, r *http.Request) {
-	s, err := u.Subscriptions.Reactivate(r.Context(), chi.URLParam(r, "id"))
+	a, _ := ActorFrom(r.Context())
+	// A complained address is restored only with an explicit override and its reason, both recorded.
+	s, err := u.Subscriptions.Reactivate(r.Context(), chi.URLParam(r, "id"), subscription.Reactivation{By: a.Email,
+		Override: r.PostFormValue("override") == "yes", Reason: strings.TrimSpace(r.PostFormValue("reason"))})
 	if err != nil {
 		u.subscriberRefused(w, r, err)
 		return
 	}
-	a, _ := ActorFrom(r.Context())
 	u.Logger.InfoContext(r.Context(), "subscriber reactivated", "subscriber", s.ID, "by", a.UserID)
 	u.redirect(w, r, "/app/admin/subscribers", "Subscriber reactivated")
 }
