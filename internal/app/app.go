@@ -192,6 +192,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Logger:        logger,
 		LoginLimiter:  webui.NewLimiter(30, time.Minute, nil),
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
+		Branding:      postgres.NewBrandStore(db),
+		BrandDefaults: configuredBrand(cfg),
 	}
 	a.Handler = server.New(server.Deps{
 		API:         a.API,
@@ -202,7 +204,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Metrics:     a.Metrics.Handler(),
 		UI:          a.UI,
 		Subscriptions: &subscription.Pages{Service: a.Subscriptions, Limit: limit, ClientIP: api.ClientIP,
-			Components: a.Components.List, Brand: brandOf(cfg), Logger: logger,
+			Components: a.Components.List, Brand: brandOf(cfg), Look: a.StatusPage.Brand, Logger: logger,
 			Secure: strings.HasPrefix(cfg.BaseURL, "https://")},
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -271,6 +273,19 @@ func brandOf(cfg config.Config) web.Brand {
 	b := web.Brand{Accent: cfg.Accent}
 	for _, l := range cfg.Links {
 		b.Links = append(b.Links, web.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	return b
+}
+
+// configuredBrand is the configuration's brand, as the branding page shows it while none is stored; its Logo is
+// non-nil (and empty) when a logo file is configured.
+func configuredBrand(cfg config.Config) domain.Brand {
+	b := domain.Brand{Name: cfg.PageName, Accent: cfg.Accent}
+	for _, l := range cfg.Links {
+		b.Links = append(b.Links, domain.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	if cfg.LogoFile != "" {
+		b.Logo = []byte{}
 	}
 	return b
 }
