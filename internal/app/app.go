@@ -154,9 +154,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	for topic, hook := range a.Comms.ResultHooks() {
 		a.Delivery.OnResult(topic, hook)
 	}
-	subscribers := postgres.NewSubscriberStore(db)
+	subscribers, brands := postgres.NewSubscriberStore(db), postgres.NewBrandStore(db)
+	brands.OnChange = a.StatusPage.Invalidate
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
-		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
+		BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone,
+		StoredName: brands.NameIn}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
 	a.PostIncident.OnPublished = a.notifyReport
@@ -192,7 +194,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Logger:        logger,
 		LoginLimiter:  webui.NewLimiter(30, time.Minute, nil),
 		SecureCookies: strings.HasPrefix(cfg.BaseURL, "https://"),
-		Branding:      postgres.NewBrandStore(db),
+		Branding:      brands,
 		BrandDefaults: configuredBrand(cfg),
 	}
 	a.Handler = server.New(server.Deps{

@@ -310,3 +310,23 @@ func TestWebBrandingChangeReachesEveryReplica(t *testing.T) {
 	_, sub := publicGet(t, replica.URL, "/subscribe")
 	require.Contains(t, sub, "Replicated brand")
 }
+
+// The stored page name signs the subscription emails: the confirmation and every notification.
+func TestWebBrandingNameSignsSubscriptionEmails(t *testing.T) {
+	t.Parallel()
+	n := setupNotify(t, nil)
+	admin := n.signIn("admin")
+	admin.get("/app/branding")
+	admin.follow("/app/branding", brandForm("0", "Acme Cloud", ""))
+	code, page := n.subscribeForm(url.Values{"channel": {"email"}, "address": {"erin@example.com"}, "components": {"api"}})
+	require.Equal(t, 200, code, page)
+	require.Contains(t, page, "Acme Cloud", "the subscription page wears the stored brand")
+	mails := n.mail.WaitFor(t, "erin@example.com", 1)
+	require.Equal(t, "Confirm your subscription to Acme Cloud", mails[0].Subject)
+	link := confirmLink.FindString(mails[0].Text)
+	require.Equal(t, 200, n.request("", "GET", n.local(link), nil, nil).status)
+	n.standardIncident("API latency", map[string]string{"api": "degraded_performance"}, "Slow.")
+	mails = n.mail.WaitFor(t, "erin@example.com", 2)
+	require.True(t, strings.HasPrefix(mails[1].Subject, "[Acme Cloud] API latency"), mails[1].Subject)
+	require.True(t, strings.HasPrefix(strings.ReplaceAll(mails[1].Text, "\r\n", "\n"), "Acme Cloud\n"), mails[1].Text)
+}

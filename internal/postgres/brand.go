@@ -11,7 +11,19 @@ import (
 )
 
 // BrandStore keeps the public page's brand an admin set: one row, absent until the first save.
-type BrandStore struct{ db *DB }
+type BrandStore struct {
+	db *DB
+	// OnChange, when set, is called after each committed change, so this process's status page shows it at once,
+	// before the notification that every process hears arrives.
+	OnChange func()
+}
+
+// changed calls OnChange after a commit.
+func (s *BrandStore) changed(err error) {
+	if err == nil && s.OnChange != nil {
+		s.OnChange()
+	}
+}
 
 // NewBrandStore returns the brand store on db.
 func NewBrandStore(db *DB) *BrandStore { return &BrandStore{db: db} }
@@ -100,13 +112,14 @@ func (s *BrandStore) SaveBrand(ctx context.Context, b domain.Brand, version int,
 		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublicChannel)
 		return mapError(err)
 	})
+	s.changed(err)
 	return out, err
 }
 
 // ResetBrand deletes the stored brand of version version, so the configuration's applies again, and announces the
 // public change. A version that is not the stored one is a domain.ErrConflict error.
 func (s *BrandStore) ResetBrand(ctx context.Context, version int) error {
-	return s.db.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM branding WHERE id AND version = $1`, version)
 		if err != nil {
 			return mapError(err)
@@ -117,9 +130,21 @@ func (s *BrandStore) ResetBrand(ctx context.Context, version int) error {
 		_, err = tx.Exec(ctx, `SELECT pg_notify($1, '')`, PublicChannel)
 		return mapError(err)
 	})
+	s.changed(err)
+	return err
 }
 
 func brandConflict() error {
 	return domain.Errorf(domain.ErrConflict, "edit_conflict",
 		"the brand was changed since you loaded it: the form now shows the stored brand; make your change again")
+}
+
+// NameIn returns the stored page name, read in tx; "" when no brand is stored.
+func (s *BrandStore) NameIn(ctx context.Context, tx pgx.Tx) (string, error) {
+	var name string
+	err := tx.QueryRow(ctx, `SELECT name FROM branding WHERE id`).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return name, mapError(err)
 }
