@@ -157,9 +157,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	for topic, hook := range a.Comms.ResultHooks() {
 		a.Delivery.OnResult(topic, hook)
 	}
-	subscribers := postgres.NewSubscriberStore(db)
+	subscribers, brands := postgres.NewSubscriberStore(db), postgres.NewBrandStore(db)
+	brands.OnChange = a.StatusPage.Invalidate
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
-		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
+		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone,
+		StoredName: brands.NameIn}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
 	a.Delivery.Suppressed = a.Subscriptions.Suppressed
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)
@@ -205,6 +207,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Subscriptions: subscriptionAdmin{a.Subscriptions},
 		Deliveries:    deliveryAdmin{a.Delivery},
 		Directory:     a.Comms,
+		Branding:      brands,
+		BrandDefaults: configuredBrand(cfg),
 	}
 	a.mountPages(logger)
 	a.Handler = server.New(server.Deps{
@@ -216,7 +220,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 		Metrics:     a.Metrics.Handler(),
 		UI:          a.UI,
 		Subscriptions: &subscription.Pages{Service: a.Subscriptions, Limit: limit, ClientIP: api.ClientIP,
-			Components: a.Components.List, Brand: brandOf(cfg), Logger: logger,
+			Components: a.Components.List, Brand: brandOf(cfg), Look: a.StatusPage.Brand, Logger: logger,
 			Secure: strings.HasPrefix(cfg.BaseURL, "https://")},
 	})
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -326,6 +330,19 @@ func brandOf(cfg config.Config) web.Brand {
 	b := web.Brand{Accent: cfg.Accent}
 	for _, l := range cfg.Links {
 		b.Links = append(b.Links, web.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	return b
+}
+
+// configuredBrand is the configuration's brand, as the branding page shows it while none is stored; its Logo is
+// non-nil (and empty) when a logo file is configured.
+func configuredBrand(cfg config.Config) domain.Brand {
+	b := domain.Brand{Name: cfg.PageName, Accent: cfg.Accent}
+	for _, l := range cfg.Links {
+		b.Links = append(b.Links, domain.BrandLink{Label: l.Label, URL: l.URL})
+	}
+	if cfg.LogoFile != "" {
+		b.Logo = []byte{}
 	}
 	return b
 }

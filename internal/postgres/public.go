@@ -10,6 +10,7 @@ import (
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/statuspage"
 	"github.com/mimhq/mim/internal/workflow"
+	"github.com/mimhq/mim/web"
 )
 
 // PublicSource implements statuspage.Source: it copies out of each incident only what customers may see — the
@@ -55,6 +56,15 @@ func (s *PublicSource) PublicState(ctx context.Context) (statuspage.State, error
 		   OR (m.frequency IS NOT NULL AND (m.until_on IS NULL OR m.until_on >= (now() - $1::interval)::date))`,
 		s.RecentlyResolved.String())
 	if err != nil {
+		return st, err
+	}
+	switch b, err := getBrand(ctx, s.db.Pool); {
+	case err == nil:
+		st.Branding = &statuspage.Branding{Name: b.Name, Accent: b.Accent, Logo: b.Logo, LogoType: b.LogoType}
+		for _, l := range b.Links {
+			st.Branding.Links = append(st.Branding.Links, web.BrandLink{Label: l.Label, URL: l.URL})
+		}
+	case !domain.IsKind(err, domain.ErrNotFound):
 		return st, err
 	}
 	rows, err := s.db.Pool.Query(ctx, `

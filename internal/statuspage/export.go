@@ -124,11 +124,15 @@ func (s *Service) Export(ctx context.Context, dir string) (*ExportResult, error)
 	if err != nil {
 		return nil, fmt.Errorf("export static assets: %w", err)
 	}
-	// The brand's stylesheet and logo, when configured: the copy must look like the page.
+	// The brand's stylesheet and logo, when set (stored or configured): the copy must look like the page.
+	lk := snap.look
+	if lk == nil {
+		lk = s.baseLook()
+	}
 	for _, a := range []struct {
 		path, contentType string
 		body              []byte
-	}{{"/brand.css", "text/css; charset=utf-8", s.brand.css}, {"/brand/logo", s.brand.logoType, s.brand.logo}} {
+	}{{"/brand.css", "text/css; charset=utf-8", lk.assets.css}, {"/brand/logo", lk.assets.logoType, lk.assets.logo}} {
 		if len(a.body) > 0 {
 			x.seen[a.path] = true
 			if err := x.write(a.path, a.contentType, a.body); err != nil {

@@ -38,8 +38,8 @@ func (s *Service) buildFeed(ctx context.Context, atom bool) (*archivePage, error
 	if err != nil {
 		return nil, fmt.Errorf("load latest public incidents: %w", err)
 	}
-	v := s.archiveView()
-	name := xmlText(s.page.Name)
+	v := s.archiveView(ctx)
+	name := xmlText(v.page.Name)
 	f := &feeds.Feed{
 		Title:       name,
 		Link:        &feeds.Link{Href: s.page.URL + "/history"},

@@ -94,8 +94,8 @@ func (s *Service) buildHistory(ctx context.Context, n int) (*archivePage, error)
 		return page, nil
 	}
 
-	v := s.archiveView()
-	p := web.HistoryPage{Name: s.page.Name, Span: monthSpan(from, newest), Truncated: h.Truncated}
+	v := s.archiveView(ctx)
+	p := web.HistoryPage{Name: v.page.Name, Span: monthSpan(from, newest), Truncated: h.Truncated}
 	for i := range historyMonths {
 		start := monthStart(newest, -i, loc)
 		m := web.HistoryMonth{ID: start.Format("2006-01"), Name: start.Format("January 2006")}
@@ -117,7 +117,7 @@ func (s *Service) buildHistory(ctx context.Context, n int) (*archivePage, error)
 		}
 	}
 	var buf bytes.Buffer
-	if err := web.HistoryPageView(p).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
+	if err := web.HistoryPageView(p).Render(web.WithBrand(ctx, v.page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render history page %d: %w", n, err)
 	}
 	return &archivePage{status: http.StatusOK, res: newResource(contentTypeHTML, buf.Bytes()), expires: expires}, nil

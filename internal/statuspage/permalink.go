@@ -58,16 +58,17 @@ func (s *Service) buildPermalink(ctx context.Context, gen uint64, key string) (*
 	for _, c := range snap.State.Components {
 		names[c.Slug] = c.Name
 	}
-	page := s.archiveView().permalinkPage(in, names)
+	v := s.archiveView(ctx)
+	page := v.permalinkPage(in, names)
 	if rs, ok := s.src.(ReportSource); ok {
 		reports, err := rs.PublicReports(ctx, key)
 		if err != nil {
 			return nil, fmt.Errorf("load reports of %s: %w", key, err)
 		}
-		page.Reports = s.archiveView().reportViews(reports)
+		page.Reports = v.reportViews(reports)
 	}
 	var buf bytes.Buffer
-	if err := web.IncidentPageView(page).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
+	if err := web.IncidentPageView(page).Render(web.WithBrand(ctx, v.page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render permalink %s: %w", key, err)
 	}
 	return &archivePage{status: http.StatusOK, res: newResource(contentTypeHTML, buf.Bytes())}, nil
@@ -95,8 +96,12 @@ func findIncident(incidents []Incident, key string) (Incident, bool) {
 	return Incident{}, false
 }
 
-// archiveView is a view for rendering single incidents in the page's zone, outside a snapshot's.
-func (s *Service) archiveView() *view { return &view{page: s.page, loc: s.page.Location} }
+// archiveView is a view for rendering single incidents in the page's zone, outside a snapshot's, with the brand
+// of the current one.
+func (s *Service) archiveView(ctx context.Context) *view {
+	page := s.look(ctx).page
+	return &view{page: page, loc: page.Location}
+}
 
 func (v *view) permalinkPage(in Incident, names map[string]string) web.IncidentPage {
 	p := web.IncidentPage{Name: v.page.Name, Incident: v.incidentView(in)}
@@ -150,7 +155,8 @@ func plural(n int, noun string) string {
 // buildNotFound renders the public 404 page.
 func (s *Service) buildNotFound(ctx context.Context) (*archivePage, error) {
 	var buf bytes.Buffer
-	if err := web.NotFoundPageView(s.page.Name).Render(web.WithBrand(ctx, s.page.Brand), &buf); err != nil {
+	page := s.look(ctx).page
+	if err := web.NotFoundPageView(page.Name).Render(web.WithBrand(ctx, page.Brand), &buf); err != nil {
 		return nil, fmt.Errorf("render 404 page: %w", err)
 	}
 	return &archivePage{status: http.StatusNotFound, res: newResource(contentTypeHTML, buf.Bytes())}, nil

@@ -81,16 +81,19 @@ type Snapshot struct {
 
 	// gen is the generation of invalidations the snapshot was built for.
 	gen uint64
+	// look is the page's settings with the state's brand applied, and the brand's assets.
+	look *look
 }
 
 // Service serves the public status page and JSON API from a snapshot. Invalidate marks the snapshot stale; the next
 // request rebuilds it, once however many requests arrive meanwhile. A failed rebuild leaves the last good snapshot in
 // service, and is retried by later requests at most once per retryInterval.
 type Service struct {
-	src   Source
-	page  Page
-	log   *slog.Logger
-	brand brandAssets
+	src Source
+	// page is the configuration's; baseAssets are its brand's, in service while no Branding is stored.
+	page       Page
+	baseAssets brandAssets
+	log        *slog.Logger
 
 	// now is the clock for BuiltAt and the retry interval; tests replace it.
 	now          func() time.Time
@@ -146,7 +149,7 @@ func New(src Source, page Page, logger *slog.Logger) *Service {
 		page.Brand.LogoURL = "/brand/logo"
 	}
 	return &Service{
-		src: src, page: page, log: logger, brand: newBrandAssets(page),
+		src: src, page: page, baseAssets: newBrandAssets(page), log: logger,
 		now: time.Now, maxWait: maxWait, buildTimeout: buildTimeout, afterFunc: realAfterFunc, live: newLive(),
 	}
 }
@@ -372,7 +375,8 @@ func (s *Service) render(ctx context.Context, state State, gen uint64, readAt ti
 		}
 	}()
 	builtAt := s.now()
-	v := newView(s.page, state, builtAt)
+	lk := s.lookOf(state.Branding)
+	v := newView(lk.page, state, builtAt)
 	if delayed {
 		v.asOf = readAt
 	}
@@ -401,11 +405,12 @@ func (s *Service) render(ctx context.Context, state State, gen uint64, readAt ti
 		MaintenancesJSON:         newResource(contentTypeJSON, docs.maintenances),
 		UpcomingMaintenancesJSON: newResource(contentTypeJSON, docs.upcoming),
 		ActiveMaintenancesJSON:   newResource(contentTypeJSON, docs.activeMaintenances),
-		Badge:                    newResource(contentTypeSVG, pageBadge(s.page.Name, v.status)),
+		Badge:                    newResource(contentTypeSVG, pageBadge(lk.page.Name, v.status)),
 		ComponentBadges:          v.componentBadges(),
 		NextChange:               v.nextChange,
 
-		gen: gen,
+		gen:  gen,
+		look: lk,
 	}, nil
 }
 

@@ -22,6 +22,19 @@ type State struct {
 	// upcoming, in progress or ended recently. Their windows are computed when a snapshot is built, so a component
 	// shows under_maintenance during a window without anything being stored when the window opens or closes.
 	Maintenances []maintenance.Maintenance
+	// Branding is the brand an admin stored, read with the rest so that every process shows a change after the
+	// public-change notification; nil when none is stored, and the Page's (the configuration's) applies.
+	Branding *Branding
+}
+
+// Branding is a stored brand: it replaces the Page's name, accent colour and header links; its logo, when it has
+// one, replaces the Page's.
+type Branding struct {
+	Name     string
+	Accent   string
+	Links    []web.BrandLink
+	Logo     []byte
+	LogoType string
 }
 
 // Component is a component as customers see it.

@@ -40,6 +40,8 @@ type Notice struct {
 
 	// audience, when set, are the components whose subscribers hear the notice, instead of those it lists.
 	audience []string
+	// page is the page name that signs the messages, set by Notify.
+	page string
 }
 
 // ComponentNotice is one component's public status change.
@@ -179,6 +181,9 @@ func (s *Service) Notify(ctx context.Context, tx pgx.Tx, n Notice) error {
 	if len(subs) == 0 {
 		return nil
 	}
+	if n.page, err = s.pageName(ctx, tx); err != nil {
+		return err
+	}
 	tmpl, err := s.render(n)
 	if err != nil {
 		return err
@@ -207,9 +212,9 @@ func (s *Service) render(n Notice) (map[delivery.Channel]delivery.Message, error
 
 	email := base
 	email.Channel = delivery.ChannelEmail
-	email.Subject = fmt.Sprintf("[%s] %s: %s", s.PageName, n.Title, humanStatus(n.Status))
+	email.Subject = fmt.Sprintf("[%s] %s: %s", n.page, n.Title, humanStatus(n.Status))
 	if n.Title == "" {
-		email.Subject = fmt.Sprintf("[%s] %s", s.PageName, humanStatus(n.Status))
+		email.Subject = fmt.Sprintf("[%s] %s", n.page, humanStatus(n.Status))
 	}
 	email.Text, email.HTML = s.emailBodies(n)
 	email.Headers = unsubscribeHeaders()
@@ -289,7 +294,7 @@ func (s *Service) emailBodies(n Notice) (string, string) {
 			humanStatus(string(n.Component.From)))
 	}
 	var text strings.Builder
-	fmt.Fprintf(&text, "%s\n\n", s.PageName)
+	fmt.Fprintf(&text, "%s\n\n", n.page)
 	if n.Title != "" {
 		fmt.Fprintf(&text, "%s\n", n.Title)
 	}
@@ -309,7 +314,7 @@ func (s *Service) emailBodies(n Notice) (string, string) {
 	text.WriteString("--\nManage your subscription: {{manage_url}}\nUnsubscribe: {{unsubscribe_url}}\n")
 
 	var html bytes.Buffer
-	_ = emailHTML.Execute(&html, map[string]any{"Page": s.PageName, "Title": n.Title,
+	_ = emailHTML.Execute(&html, map[string]any{"Page": n.page, "Title": n.Title,
 		"Status": humanStatus(n.Status), "At": s.localTime(n.At), "Component": comp,
 		// RenderMarkdown sanitises: raw HTML in the update never reaches the email as markup.
 		"Body": template.HTML(statuspage.RenderMarkdown(n.Body)), "Components": strings.Join(names, ", "),
@@ -390,7 +395,7 @@ func (s *Service) slackMessage(n Notice) map[string]any {
 		title = n.Component.Name
 	}
 	if title == "" {
-		title = s.PageName
+		title = n.page
 	}
 	if len([]rune(title)) > 150 {
 		title = string([]rune(title)[:149]) + "…"
@@ -463,15 +468,15 @@ func (s *Service) teamsCard(n Notice) map[string]any {
 }
 
 // confirmEmail carries the confirmation link: the only thing a pending subscriber ever receives.
-func (s *Service) confirmEmail(sub Subscriber, token string) delivery.Message {
+func (s *Service) confirmEmail(sub Subscriber, token, page string) delivery.Message {
 	link := s.BaseURL + "/subscriptions/confirm/" + token
 	text := fmt.Sprintf("Someone, hopefully you, asked to receive status notifications from %s at this address.\n\n"+
 		"Confirm within %s: %s\n\nIf it was not you, ignore this email: nothing will be sent.\n",
-		s.PageName, s.confirmTTL(), link)
+		page, s.confirmTTL(), link)
 	var html bytes.Buffer
-	_ = confirmHTML.Execute(&html, map[string]any{"Page": s.PageName, "Link": link, "TTL": s.confirmTTL().String()})
+	_ = confirmHTML.Execute(&html, map[string]any{"Page": page, "Link": link, "TTL": s.confirmTTL().String()})
 	return delivery.Message{Channel: delivery.ChannelEmail, To: sub.Address, Topic: "subscription.confirm",
-		SubscriberID: sub.ID, Subject: "Confirm your subscription to " + s.PageName, Text: text, HTML: html.String()}
+		SubscriberID: sub.ID, Subject: "Confirm your subscription to " + page, Text: text, HTML: html.String()}
 }
 
 var confirmHTML = template.Must(template.New("confirm").Parse(`<!DOCTYPE html>
@@ -482,11 +487,11 @@ var confirmHTML = template.Must(template.New("confirm").Parse(`<!DOCTYPE html>
 </body></html>`))
 
 // manageEmail answers a subscription request for an address already confirmed, with its manage link.
-func (s *Service) manageEmail(sub Subscriber, tok string) delivery.Message {
+func (s *Service) manageEmail(sub Subscriber, tok, page string) delivery.Message {
 	m := delivery.Message{Channel: delivery.ChannelEmail, To: sub.Address, Topic: "subscription.manage",
-		SubscriberID: sub.ID, Subject: "Your subscription to " + s.PageName,
+		SubscriberID: sub.ID, Subject: "Your subscription to " + page,
 		Text: fmt.Sprintf("This address already receives status notifications from %s.\n\n"+
-			"Manage your subscription: {{manage_url}}\nUnsubscribe: {{unsubscribe_url}}\n", s.PageName),
+			"Manage your subscription: {{manage_url}}\nUnsubscribe: {{unsubscribe_url}}\n", page),
 		Headers: unsubscribeHeaders(),
 		Vars: map[string]string{"manage_url": s.BaseURL + "/subscriptions/" + tok,
 			"unsubscribe_url": s.BaseURL + "/subscriptions/" + tok + "/unsubscribe"}}
@@ -510,4 +515,15 @@ func (s *Service) NotifyReport(ctx context.Context, tx pgx.Tx, st workflow.Incid
 	}
 	n.Body = "**" + title + "**\n\n" + summary
 	return s.Notify(ctx, tx, n)
+}
+
+// pageName is the page name that signs the messages: the one an admin stored (read in tx), else PageName.
+func (s *Service) pageName(ctx context.Context, tx pgx.Tx) (string, error) {
+	if s.StoredName != nil {
+		name, err := s.StoredName(ctx, tx)
+		if err != nil || name != "" {
+			return name, err
+		}
+	}
+	return s.PageName, nil
 }

@@ -29,8 +29,11 @@ type Pages struct {
 	// ClientIP names the client for the limit.
 	ClientIP   func(*http.Request) string
 	Components func(ctx context.Context) ([]domain.Component, error)
-	Brand      web.Brand
-	Logger     *slog.Logger
+	// Brand is the look of the pages; Look, when set, replaces it and the page name with the public page's current
+	// ones (a brand an admin stored), read for each page.
+	Brand  web.Brand
+	Look   func(ctx context.Context) (string, web.Brand)
+	Logger *slog.Logger
 	// Secure marks the CSRF cookie Secure (the base URL is https).
 	Secure bool
 }
@@ -74,7 +77,7 @@ func (p *Pages) checkCSRF(r *http.Request) bool {
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(web.WithBrand(r.Context(), p.Brand), &buf); err != nil {
+	if err := c.Render(web.WithBrand(r.Context(), p.brand(r.Context())), &buf); err != nil {
 		p.Logger.ErrorContext(r.Context(), "render subscription page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -88,8 +91,25 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, c tem
 	_, _ = w.Write(buf.Bytes())
 }
 
+// name is the page name the pages show.
+func (p *Pages) name(ctx context.Context) string {
+	if p.Look != nil {
+		name, _ := p.Look(ctx)
+		return name
+	}
+	return p.Service.PageName
+}
+
+func (p *Pages) brand(ctx context.Context) web.Brand {
+	if p.Look != nil {
+		_, b := p.Look(ctx)
+		return b
+	}
+	return p.Brand
+}
+
 func (p *Pages) notice(w http.ResponseWriter, r *http.Request, status int, n web.NoticePage) {
-	n.Name = p.Service.PageName
+	n.Name = p.name(r.Context())
 	p.render(w, r, status, web.NoticePageView(n))
 }
 
@@ -117,7 +137,7 @@ func (p *Pages) Form(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, web.SubscribePageView(web.SubscribePage{Name: p.Service.PageName, CSRF: tok,
+	p.render(w, r, http.StatusOK, web.SubscribePageView(web.SubscribePage{Name: p.name(r.Context()), CSRF: tok,
 		Components: cs}))
 }
 
@@ -145,7 +165,7 @@ func (p *Pages) Submit(w http.ResponseWriter, r *http.Request) {
 		req.Channel = delivery.ChannelEmail
 	}
 	out, err := p.Service.Subscribe(r.Context(), req)
-	page := web.SubscribePage{Name: p.Service.PageName, Channel: string(req.Channel), Address: req.Address}
+	page := web.SubscribePage{Name: p.name(r.Context()), Channel: string(req.Channel), Address: req.Address}
 	var de *domain.Error
 	if errors.As(err, &de) && de.Kind != domain.ErrInternal {
 		page.Error = de.Message
@@ -212,7 +232,7 @@ func (p *Pages) manage(w http.ResponseWriter, r *http.Request, note string) {
 		p.fail(w, r, err)
 		return
 	}
-	p.render(w, r, http.StatusOK, web.ManagePageView(web.ManagePage{Name: p.Service.PageName, Token: token,
+	p.render(w, r, http.StatusOK, web.ManagePageView(web.ManagePage{Name: p.name(r.Context()), Token: token,
 		CSRF: csrf, Address: displayAddress(sub), Status: string(sub.Status), All: len(sub.Components) == 0,
 		Components: cs, Notice: note}))
 }

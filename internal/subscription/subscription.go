@@ -132,6 +132,9 @@ type Service struct {
 	// BaseURL is the public URL links are made from (MIM_BASE_URL); PageName signs the messages.
 	BaseURL  string
 	PageName string
+	// StoredName, when set, reads in tx the page name an admin stored at /app/branding, "" when none is: it then
+	// signs the messages instead of PageName.
+	StoredName func(ctx context.Context, tx pgx.Tx) (string, error)
 	// Location is the organisation's zone, in which messages show times.
 	Location *time.Location
 	// ConfirmTTL is how long a confirmation link works (48 h); Cooldown is the least time between two
@@ -305,7 +308,11 @@ func (s *Service) subscribeEmail(ctx context.Context, addr string, comps []strin
 			if err != nil {
 				return err
 			}
-			return s.Enqueuer.Enqueue(ctx, tx, []delivery.Message{s.manageEmail(sub, tok)})
+			page, err := s.pageName(ctx, tx)
+			if err != nil {
+				return err
+			}
+			return s.Enqueuer.Enqueue(ctx, tx, []delivery.Message{s.manageEmail(sub, tok, page)})
 		}
 		// New, pending or lapsed (unsubscribed, bounced): a fresh confirmation.
 		token := randomToken()
@@ -317,7 +324,11 @@ func (s *Service) subscribeEmail(ctx context.Context, addr string, comps []strin
 		if err := s.Store.Save(ctx, tx, sub); err != nil {
 			return err
 		}
-		return s.Enqueuer.Enqueue(ctx, tx, []delivery.Message{s.confirmEmail(sub, token)})
+		page, err := s.pageName(ctx, tx)
+		if err != nil {
+			return err
+		}
+		return s.Enqueuer.Enqueue(ctx, tx, []delivery.Message{s.confirmEmail(sub, token, page)})
 	})
 }
 

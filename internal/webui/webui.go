@@ -10,6 +10,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,6 +75,10 @@ type UI struct {
 	Deliveries    Deliveries
 	// Directory backs the admin's pages of stakeholder lists, customers, resolver groups and ticket systems.
 	Directory Directory
+	// Branding stores the public page's brand; nil leaves /app/branding out. BrandDefaults is the configuration's
+	// brand, which the form shows while none is stored (its Logo is set when a logo is configured).
+	Branding      Branding
+	BrandDefaults domain.Brand
 	// Mount adds other packages' pages under /app, after the session is loaded and the CSRF token checked; each
 	// wraps its routes in RequireRole.
 	Mount []func(r chi.Router)
@@ -135,6 +140,11 @@ func (u *UI) Routes(r chi.Router) {
 			r.Get("/admin/deliveries", u.deliveriesPage)
 			r.Post("/admin/deliveries/{id}/retry", u.retryDelivery)
 		}
+		if u.Branding != nil {
+			r.Get("/branding", u.brandingPage)
+			r.Post("/branding", u.saveBranding)
+			r.Post("/branding/reset", u.resetBranding)
+		}
 	})
 	for _, mount := range u.Mount {
 		mount(r)
@@ -172,11 +182,20 @@ func (u *UI) LoadSession(next http.Handler) http.Handler {
 				return
 			}
 		}
+		multipart := isMultipart(r)
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, maxForm) // no form of the UI comes near it
+			limit := int64(maxForm) // no form of the UI comes near it but the logo's upload
+			if multipart {
+				limit = maxUpload
+			}
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		if si.loaded && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			if err := r.ParseForm(); err != nil {
+			parse := r.ParseForm
+			if multipart {
+				parse = func() error { return r.ParseMultipartForm(maxUpload) }
+			}
+			if err := parse(); err != nil {
 				u.renderStatus(w, r, http.StatusBadRequest, u.page(r, "Bad form"), web.Message("The form could not be read",
 					"it is too large or not a form; nothing was changed"))
 				return
@@ -188,6 +207,12 @@ func (u *UI) LoadSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, si)))
 	})
+}
+
+// isMultipart reports whether a request's body is a multipart form (one with a file).
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
 }
 
 func sameToken(a, b string) bool {
@@ -267,7 +292,11 @@ func (u *UI) nav(role domain.OrgRole) []web.NavLink {
 	}
 	out = append(out, u.ExtraNav...)
 	if role == domain.OrgAdmin {
-		out = append(out, web.NavLink{Label: "Components", Href: "/app/components"},
+		out = append(out, web.NavLink{Label: "Components", Href: "/app/components"})
+		if u.Branding != nil {
+			out = append(out, web.NavLink{Label: "Branding", Href: "/app/branding"})
+		}
+		out = append(out,
 			web.NavLink{Label: "Users", Href: "/app/admin/users"}, web.NavLink{Label: "API tokens", Href: "/app/admin/tokens"})
 		if u.Subscriptions != nil {
 			out = append(out, web.NavLink{Label: "Subscribers", Href: "/app/admin/subscribers"})
