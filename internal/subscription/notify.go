@@ -314,8 +314,15 @@ func (s *Service) emailBodies(n Notice) (string, string) {
 		// RenderMarkdown sanitises: raw HTML in the update never reaches the email as markup.
 		"Body": template.HTML(statuspage.RenderMarkdown(n.Body)), "Components": strings.Join(names, ", "),
 		"Permalink": n.Permalink})
-	return text.String(), html.String()
+	return text.String(), keepVars(html.String())
 }
+
+// varsEscaped undoes html/template's URL escaping of the per-recipient placeholders in an href, so the delivery's
+// substitution of {{manage_url}} and {{unsubscribe_url}} finds them in the HTML part too.
+var varsEscaped = strings.NewReplacer("%7b%7bmanage_url%7d%7d", "{{manage_url}}",
+	"%7b%7bunsubscribe_url%7d%7d", "{{unsubscribe_url}}")
+
+func keepVars(html string) string { return varsEscaped.Replace(html) }
 
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
@@ -467,11 +474,31 @@ func (s *Service) confirmEmail(sub Subscriber, token string) delivery.Message {
 	link := s.BaseURL + "/subscriptions/confirm/" + token
 	text := fmt.Sprintf("Someone, hopefully you, asked to receive status notifications from %s at this address.\n\n"+
 		"Confirm within %s: %s\n\nIf it was not you, ignore this email: nothing will be sent.\n",
-		s.PageName, s.confirmTTL(), link)
+		s.PageName, humanDuration(s.confirmTTL()), link)
 	var html bytes.Buffer
-	_ = confirmHTML.Execute(&html, map[string]any{"Page": s.PageName, "Link": link, "TTL": s.confirmTTL().String()})
+	_ = confirmHTML.Execute(&html, map[string]any{"Page": s.PageName, "Link": link, "TTL": humanDuration(s.confirmTTL())})
 	return delivery.Message{Channel: delivery.ChannelEmail, To: sub.Address, Topic: "subscription.confirm",
 		SubscriberID: sub.ID, Subject: "Confirm your subscription to " + s.PageName, Text: text, HTML: html.String()}
+}
+
+// humanDuration says a duration as a reader would ("48 hours", "30 minutes"), not as Go prints it ("48h0m0s").
+func humanDuration(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	case d >= time.Hour:
+		return unit(int64((d+time.Hour/2)/time.Hour), "hour")
+	default:
+		return unit(int64((d+time.Minute/2)/time.Minute), "minute")
+	}
 }
 
 var confirmHTML = template.Must(template.New("confirm").Parse(`<!DOCTYPE html>
