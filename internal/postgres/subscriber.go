@@ -252,9 +252,10 @@ func (s *SubscriberStore) Key(ctx context.Context, name string) ([]byte, error) 
 		return nil, err
 	}
 	var key []byte
-	err := s.db.Pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO delivery_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING key)
-		SELECT key FROM ins UNION ALL SELECT key FROM delivery_keys WHERE name = $1 LIMIT 1`, name, fresh).Scan(&key)
+	// DO UPDATE (a no-op) rather than DO NOTHING: it waits for a concurrent first insert and returns the stored
+	// key, where a SELECT beside DO NOTHING saw neither row and answered none.
+	err := s.db.Pool.QueryRow(ctx, `INSERT INTO delivery_keys (name, key) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING key`, name, fresh).Scan(&key)
 	if err != nil {
 		return nil, mapError(err)
 	}
