@@ -115,7 +115,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Incidents: a.Incidents, Now: opt.Now,
 		Cadence: cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
-		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger})
+		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger,
+		Guard: &delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allow: cfg.AllowTargets}})
 	a.IncidentStore.AddReaction(a.Comms.React)
 	// Every committed incident change is announced to every process, for the war rooms watching it.
 	a.IncidentStore.AddReaction(postgres.NotifyIncident)

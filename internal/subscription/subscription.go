@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -182,6 +183,12 @@ func (s *Service) cooldown() time.Duration {
 // NormalizeEmail trims, composes (NFC) and lower-cases an address, so one mailbox is one subscriber whatever its
 // spelling; it rejects what is not a plain address.
 func NormalizeEmail(raw string) (string, error) {
+	// Checked before normalising, which would turn invalid bytes into U+FFFD and make a different address.
+	// U+FFFD is what a JSON decoder made of invalid bytes.
+	if t := strings.TrimSpace(raw); !utf8.ValidString(t) || strings.ContainsFunc(t, unicode.IsControl) ||
+		strings.ContainsRune(t, utf8.RuneError) {
+		return "", errors.New("is not an email address")
+	}
 	e := strings.ToLower(norm.NFC.String(strings.TrimSpace(raw)))
 	if e == "" || len(e) > 254 || !utf8.ValidString(e) || strings.ContainsAny(e, " \t\r\n<>,;\"") {
 		return "", errors.New("is not an email address")
