@@ -160,7 +160,11 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	subscribers := postgres.NewSubscriberStore(db)
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
-		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone}
+		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone,
+		EmailOff: cfg.SMTPURL == ""}
+	if cfg.SMTPURL == "" {
+		logger.WarnContext(ctx, "email notifications are off: set MIM_SMTP_URL and MIM_MAIL_FROM")
+	}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
 	a.Delivery.Suppressed = a.Subscriptions.Suppressed
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)

@@ -24,7 +24,8 @@ import (
 // Config shapes the engine. Zero values take the defaults noted.
 type Config struct {
 	// SMTPURL is smtp://user:pass@host:port?tls=starttls|tls|none (MIM_SMTP_URL); empty leaves email undeliverable
-	// (such deliveries are retried, then dead-lettered, so they can be retried once SMTP is configured).
+	// (such deliveries are dead at once, with ErrEmailOff as the reason, so they can be retried once SMTP is
+	// configured).
 	SMTPURL string
 	// MailFrom is the sender address (MIM_MAIL_FROM).
 	MailFrom string

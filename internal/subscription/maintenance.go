@@ -1,6 +1,7 @@
 package subscription
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -113,8 +114,13 @@ func (mn *MaintenanceNotices) announce(ctx context.Context, m maintenance.Mainte
 		n := Notice{Topic: "maintenance." + phase, EventID: "maintenance:" + m.ID + ":" +
 			occurrence.UTC().Format(time.RFC3339) + ":" + phase, IncidentKey: m.ID, Title: m.Title, Status: status,
 			Body: m.Body + "\n\n" + windowText(s, w), Permalink: s.BaseURL + "/", At: now, Impact: "maintenance"}
+		info, err := s.Store.Components(ctx, tx, m.Components)
+		if err != nil {
+			return err
+		}
 		for _, slug := range m.Components {
-			n.Components = append(n.Components, ComponentNotice{Slug: slug, Name: slug})
+			n.Components = append(n.Components, ComponentNotice{Slug: slug, Name: cmp.Or(info[slug].Name, slug),
+				From: info[slug].Status, To: info[slug].Status})
 		}
 		return s.Notify(ctx, tx, n)
 	})

@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -100,7 +101,11 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 			continue
 		}
 		published = true
-		n := withoutCovered(s.incidentNotice(st, c), covered)
+		n, err := s.incidentNotice(ctx, tx, st, c)
+		if err != nil {
+			return err
+		}
+		n = withoutCovered(n, covered)
 		n.Topic, n.EventID, n.Status, n.Body = "incident.update", "update:"+u.ID, string(u.Status), u.Body
 		if u.PublishedAt != nil {
 			n.At = *u.PublishedAt
@@ -116,7 +121,10 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 		if covered[cc.Slug] {
 			continue // held: told when the window ends, if it still differs
 		}
-		n := s.incidentNotice(st, c)
+		n, err := s.incidentNotice(ctx, tx, st, c)
+		if err != nil {
+			return err
+		}
 		n.Topic = "component.update"
 		n.EventID = fmt.Sprintf("component:%s:%d", cc.Slug, c.After.Version)
 		n.Status, n.Body = string(cc.To), ""
@@ -129,27 +137,43 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 	return nil
 }
 
-func (s *Service) incidentNotice(st workflow.Incident, c incident.Change) Notice {
+// incidentNotice is what every notice of the incident says of it: the same id as /api/v2 (the incident's id, not
+// its key), each of its components by name with its current public status (or the change this command made), and
+// the impact as the status page derives it: the worst component status its published updates gave, unless
+// PublicImpact fixes it.
+func (s *Service) incidentNotice(ctx context.Context, tx pgx.Tx, st workflow.Incident, c incident.Change) (Notice, error) {
 	n := Notice{IncidentID: st.ID, IncidentKey: st.Key, Title: st.Title, At: c.After.UpdatedAt,
 		Permalink: s.BaseURL + "/incidents/" + st.Key}
 	byslug := map[string]incident.ComponentChange{}
 	for _, cc := range c.Components {
 		byslug[cc.Slug] = cc
 	}
-	worst := domain.ComponentOperational
+	info, err := s.Store.Components(ctx, tx, st.Components)
+	if err != nil {
+		return n, err
+	}
 	for _, slug := range st.Components {
-		status := st.ComponentStatus[slug]
-		cn := ComponentNotice{Slug: slug, Name: slug, From: status, To: status}
-		if cc, ok := byslug[slug]; ok {
-			cn = ComponentNotice{Slug: slug, Name: cc.Name, From: cc.From, To: cc.To}
+		ci, ok := info[slug]
+		if !ok {
+			ci = ComponentInfo{Name: slug, Status: st.ComponentStatus[slug]}
 		}
-		if cn.To.Rank() > worst.Rank() {
-			worst = cn.To
+		cn := ComponentNotice{Slug: slug, Name: ci.Name, From: ci.Status, To: ci.Status}
+		if cc, ok := byslug[slug]; ok {
+			cn = ComponentNotice{Slug: slug, Name: cmp.Or(cc.Name, ci.Name), From: cc.From, To: cc.To}
 		}
 		n.Components = append(n.Components, cn)
 	}
-	n.Impact = impactOf(worst)
-	return n
+	worst := domain.ComponentOperational
+	for _, u := range st.Updates {
+		if u.State != workflow.StatePublished || u.PublishedAt == nil {
+			continue
+		}
+		for _, cs := range u.Components {
+			worst = domain.Worse(worst, cs)
+		}
+	}
+	n.Impact = cmp.Or(st.PublicImpact, impactOf(worst))
+	return n, nil
 }
 
 func impactOf(s domain.ComponentStatus) string {
@@ -357,12 +381,12 @@ func (s *Service) statuspageWebhook(n Notice) map[string]any {
 		resolvedAt = ts(n.At)
 	}
 	body["incident"] = map[string]any{
-		"id": n.IncidentKey, "name": n.Title, "status": n.Status, "impact": n.Impact,
+		"id": n.IncidentID, "name": n.Title, "status": n.Status, "impact": n.Impact,
 		"created_at": ts(n.At), "updated_at": ts(n.At), "resolved_at": resolvedAt, "shortlink": n.Permalink,
 		"page_id":    "mim",
 		"components": comps,
 		"incident_updates": []map[string]any{{"id": updateID, "status": n.Status, "body": n.Body,
-			"incident_id": n.IncidentKey, "created_at": ts(n.At), "updated_at": ts(n.At), "display_at": ts(n.At),
+			"incident_id": n.IncidentID, "created_at": ts(n.At), "updated_at": ts(n.At), "display_at": ts(n.At),
 			"affected_components": affected}},
 	}
 	return body
@@ -527,7 +551,10 @@ func (s *Service) NotifyReport(ctx context.Context, tx pgx.Tx, st workflow.Incid
 	if st.Private {
 		return nil
 	}
-	n := s.incidentNotice(st, incident.Change{After: incident.Record{State: st, UpdatedAt: at}})
+	n, err := s.incidentNotice(ctx, tx, st, incident.Change{After: incident.Record{State: st, UpdatedAt: at}})
+	if err != nil {
+		return err
+	}
 	n.Topic = "incident.postmortem"
 	n.EventID = fmt.Sprintf("report:%s:%s:%d", st.ID, kind, at.UnixMicro())
 	n.Status = "postmortem"

@@ -109,6 +109,9 @@ type Store interface {
 	Recipients(ctx context.Context, tx pgx.Tx, components []string) ([]Subscriber, error)
 	// ComponentSlugs are the slugs that exist, to check a chosen set against.
 	ComponentSlugs(ctx context.Context) ([]string, error)
+	// Components reads, in tx, the name and current public status of each of the components by slug (unknown
+	// slugs are left out), for what a notice says of them.
+	Components(ctx context.Context, tx pgx.Tx, slugs []string) (map[string]ComponentInfo, error)
 	// RecordMaintenanceNotice records that a maintenance phase (of one window) is announced, in tx; false when it
 	// already was.
 	RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error)
@@ -127,6 +130,9 @@ type Service struct {
 	Store    Store
 	Enqueuer delivery.Enqueuer
 	Guard    *delivery.Guard
+	// EmailOff is set when no SMTP server is configured: email subscriptions are refused (email_unavailable)
+	// rather than promised a confirmation that cannot be sent.
+	EmailOff bool
 	// Maintenances are the scheduled windows: a component status change inside one of its component's windows is
 	// held until the window ends (BC-11). Nil: nothing is held.
 	Maintenances MaintenancesAt
@@ -204,6 +210,12 @@ func NormalizeEmail(raw string) (string, error) {
 	return e, nil
 }
 
+// ComponentInfo is what subscribers are told of a component: its name and its status on the status page.
+type ComponentInfo struct {
+	Name   string
+	Status domain.ComponentStatus
+}
+
 // Request is a subscription asked for, from the public form or the API.
 type Request struct {
 	Channel delivery.Channel `json:"channel"`
@@ -236,6 +248,12 @@ func (s *Service) Subscribe(ctx context.Context, r Request) (Outcome, error) {
 	}
 	switch r.Channel {
 	case delivery.ChannelEmail:
+		if s.EmailOff {
+			return Outcome{}, &domain.Error{Kind: domain.ErrInvalid, Code: "email_unavailable",
+				Message: "Email subscriptions are unavailable: this status page sends no email. Webhook, Slack and " +
+					"Teams subscriptions still work.",
+				Fields: []domain.FieldError{{Field: "channel", Message: "email is unavailable"}}}
+		}
 		addr, err := NormalizeEmail(r.Address)
 		if err != nil {
 			return Outcome{}, invalid("address", err.Error())
