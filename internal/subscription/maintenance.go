@@ -112,8 +112,9 @@ func (mn *MaintenanceNotices) announce(ctx context.Context, m maintenance.Mainte
 		status := map[string]string{PhaseScheduled: "scheduled", PhaseStarted: "in_progress",
 			PhaseCompleted: "completed"}[phase]
 		n := Notice{Topic: "maintenance." + phase, EventID: "maintenance:" + m.ID + ":" +
-			occurrence.UTC().Format(time.RFC3339) + ":" + phase, IncidentKey: m.ID, Title: m.Title, Status: status,
-			Body: m.Body + "\n\n" + windowText(s, w), Permalink: s.BaseURL + "/", At: now, Impact: "maintenance"}
+			occurrence.UTC().Format(time.RFC3339) + ":" + phase, IncidentID: m.ID, IncidentKey: m.ID, Title: m.Title,
+			Status: status,
+			Body:   m.Body + "\n\n" + windowText(s, w), Permalink: s.BaseURL + "/", At: now, Impact: "maintenance"}
 		info, err := s.Store.Components(ctx, tx, m.Components)
 		if err != nil {
 			return err
