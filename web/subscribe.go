@@ -7,6 +7,8 @@ type SubscribePage struct {
 	Components []SubscribeComponent
 	Channel    string
 	Address    string
+	// NoEmail is set when mim sends no email (no SMTP configured): the email option is not offered.
+	NoEmail bool
 	// Error is a problem with the request, shown above the form.
 	Error string
 	// Done is set once the request was taken: what happens next.

@@ -33,6 +33,16 @@ func (a *API) commsRoutes(r chi.Router) {
 		remove: a.Comms.DeleteTicketSystem,
 		build: func(q ticketSystemRequest, id string) comms.TicketSystem {
 			return comms.TicketSystem{ID: id, Name: q.Name, URL: q.URL}
+		},
+		// A ticket system's URL path may be its credential: only admins see it whole.
+		view: func(ctx context.Context, items []comms.TicketSystem) []comms.TicketSystem {
+			if requireAdmin(ctx) == nil {
+				return items
+			}
+			for i := range items {
+				items[i].URL = comms.MaskURL(items[i].URL)
+			}
+			return items
 		}})
 }
 
@@ -66,6 +76,8 @@ type directory[Req, T any] struct {
 	update func(context.Context, T) (T, error)
 	remove func(context.Context, string) error
 	build  func(req Req, id string) T
+	// view, when set, shapes the listed items for the reader.
+	view func(context.Context, []T) []T
 }
 
 func routeDirectory[Req, T any](a *API, r chi.Router, path, key string, d directory[Req, T]) {
@@ -74,6 +86,9 @@ func routeDirectory[Req, T any](a *API, r chi.Router, path, key string, d direct
 		if err != nil {
 			WriteError(w, r, a.Logger, err)
 			return
+		}
+		if d.view != nil {
+			items = d.view(r.Context(), items)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{key: items})
 	})

@@ -115,7 +115,8 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	}
 	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Incidents: a.Incidents, Now: opt.Now,
 		Cadence: cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
-		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger})
+		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger,
+		Guard: &delivery.Guard{AllowPrivate: cfg.AllowPrivateTargets, Allow: cfg.AllowTargets}})
 	a.IncidentStore.AddReaction(a.Comms.React)
 	// Every committed incident change is announced to every process, for the war rooms watching it.
 	a.IncidentStore.AddReaction(postgres.NotifyIncident)
@@ -161,7 +162,10 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	brands.OnChange = a.StatusPage.Invalidate
 	a.Subscriptions = &subscription.Service{Store: subscribers, Enqueuer: a.Delivery, Guard: a.Delivery.Guard(),
 		Maintenances: maintenances, BaseURL: cfg.BaseURL, PageName: cfg.PageName, Location: cfg.TimeZone,
-		StoredName: brands.NameIn}
+		StoredName: brands.NameIn, EmailOff: cfg.SMTPURL == ""}
+	if cfg.SMTPURL == "" {
+		logger.WarnContext(ctx, "email notifications are off: set MIM_SMTP_URL and MIM_MAIL_FROM")
+	}
 	a.Delivery.OnGone = a.Subscriptions.Deactivate
 	a.Delivery.Suppressed = a.Subscriptions.Suppressed
 	a.IncidentStore.AddReaction(a.Subscriptions.Reaction)

@@ -78,6 +78,7 @@ func TestBC20BC11EachEventReachesEachSubscriberOnce(t *testing.T) {
 	phases := map[string]int{}
 	for _, m := range mails {
 		if strings.Contains(m.Subject, "Database upgrade") {
+			require.Contains(t, m.Text, "Affected: API\r\n", "the component by name, not its slug")
 			for _, p := range []string{"Scheduled", "In progress", "Completed"} {
 				if strings.Contains(m.Subject, p) {
 					phases[p]++

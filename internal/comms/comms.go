@@ -36,7 +36,9 @@ type Deps struct {
 	AckTimeout time.Duration
 	// CheckEvery is how often the periodic tasks run; default one minute.
 	CheckEvery time.Duration
-	Logger     *slog.Logger
+	// Guard checks a ticket system's URL when it is saved, as subscriber URLs are; nil checks only its form.
+	Guard  *delivery.Guard
+	Logger *slog.Logger
 }
 
 // Service produces internal communication and stores who receives it.

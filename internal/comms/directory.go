@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/mail"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mimhq/mim/internal/delivery"
 	"github.com/mimhq/mim/internal/domain"
 )
 
@@ -152,15 +154,39 @@ func validateGroup(g *ResolverGroup) error {
 	return v.Err()
 }
 
-func validateTicketSystem(ts *TicketSystem) error {
+func (s *Service) validateTicketSystem(ctx context.Context, ts *TicketSystem) error {
 	var v domain.Validator
 	checkName(&v, &ts.Name)
 	ts.URL = strings.TrimSpace(ts.URL)
 	u, err := url.Parse(ts.URL)
-	v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil, "url",
-		"must be an absolute http or https URL without credentials")
+	ok := err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && u.User == nil
+	v.Check(ok, "url", "must be an absolute http or https URL without credentials")
 	v.Check(len(ts.URL) <= 2000, "url", "must be at most 2000 characters")
-	return v.Err()
+	if err := v.Err(); err != nil {
+		return err
+	}
+	if s.d.Guard == nil {
+		return nil
+	}
+	// The check subscriber URLs get: a port no connection can use, or a private or local address (unless allowed),
+	// is refused now rather than retried for ever.
+	if _, err := s.d.Guard.ValidateURL(ctx, ts.URL); errors.Is(err, delivery.ErrBlockedTarget) {
+		return &domain.Error{Kind: domain.ErrInvalid, Code: "target_not_allowed",
+			Message: "this URL points to a private or local address, which notifications may not reach",
+			Fields:  []domain.FieldError{{Field: "url", Message: "is not a public address"}}}
+	} else if err != nil {
+		return domain.Invalid(domain.FieldError{Field: "url", Message: err.Error()})
+	}
+	return nil
+}
+
+// MaskURL keeps only a URL's scheme and host, as the delivery log shows it: its path or query may be a secret.
+func MaskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid URL)"
+	}
+	return u.Scheme + "://" + u.Host + "/…"
 }
 
 // newSecret makes a Standard Webhooks signing secret: "whsec_" and 32 random bytes in base64.
@@ -259,7 +285,7 @@ func (s *Service) DeleteGroup(ctx context.Context, id string) error {
 
 // CreateTicketSystem stores a new ticket-system integration with a fresh signing secret, returned this once.
 func (s *Service) CreateTicketSystem(ctx context.Context, ts TicketSystem) (TicketSystem, error) {
-	if err := validateTicketSystem(&ts); err != nil {
+	if err := s.validateTicketSystem(ctx, &ts); err != nil {
 		return ts, err
 	}
 	ts.Secret = newSecret()
@@ -268,7 +294,7 @@ func (s *Service) CreateTicketSystem(ctx context.Context, ts TicketSystem) (Tick
 
 // UpdateTicketSystem changes a ticket system's name or URL; its secret stays.
 func (s *Service) UpdateTicketSystem(ctx context.Context, ts TicketSystem) (TicketSystem, error) {
-	if err := validateTicketSystem(&ts); err != nil {
+	if err := s.validateTicketSystem(ctx, &ts); err != nil {
 		return ts, err
 	}
 	ts.Secret = ""

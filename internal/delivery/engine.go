@@ -24,7 +24,8 @@ import (
 // Config shapes the engine. Zero values take the defaults noted.
 type Config struct {
 	// SMTPURL is smtp://user:pass@host:port?tls=starttls|tls|none (MIM_SMTP_URL); empty leaves email undeliverable
-	// (such deliveries are retried, then dead-lettered, so they can be retried once SMTP is configured).
+	// (such deliveries are dead at once, with ErrEmailOff as the reason, so they can be retried once SMTP is
+	// configured).
 	SMTPURL string
 	// MailFrom is the sender address (MIM_MAIL_FROM).
 	MailFrom string
@@ -191,7 +192,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, cfg Config, periodic ...Period
 		JobTimeout: cfg.Timeout + 5*time.Second,
 		// A job still "running" well after its timeout belonged to a process that died (kill -9): run it again.
 		RescueStuckJobsAfter: cfg.Timeout + 15*time.Second,
-		Logger:               cfg.Logger.With("component", "river"),
+		Logger:               riverLogger(cfg.Logger),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("delivery: river client: %w", err)
@@ -517,3 +518,29 @@ func mustV7() uuid.UUID {
 	}
 	return id
 }
+
+// riverLogger is the logger River gets: WARN and above only, so its routine INFO ("producer: Producer job counts"
+// every 15 s) does not fill mim's log; mim's own logs keep the configured level.
+func riverLogger(l *slog.Logger) *slog.Logger {
+	return slog.New(warnOnly{l.Handler()}).With("component", "river")
+}
+
+// warnOnly passes on records at WARN and above.
+type warnOnly struct{ slog.Handler }
+
+func (h warnOnly) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
+}
+
+func (h warnOnly) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h warnOnly) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return warnOnly{h.Handler.WithAttrs(attrs)}
+}
+
+func (h warnOnly) WithGroup(name string) slog.Handler { return warnOnly{h.Handler.WithGroup(name)} }

@@ -435,3 +435,15 @@ func TestPruneKeepsWhatIsUnfinishedOrRecent(t *testing.T) {
 	require.NoError(t, pool.QueryRow(ctx, `SELECT count(*) FROM delivery_contents`).Scan(&contents))
 	require.Equal(t, 1, contents, "the pending delivery's content stays")
 }
+
+// Without MIM_SMTP_URL an email is a configuration error, not a passing failure: it is dead at its first attempt,
+// and the log says why.
+func TestEmailWithoutSMTPIsDeadAtOnceWithTheReason(t *testing.T) {
+	pool := postgrestest.NewPool(t)
+	e := newEngine(t, pool, fastConfig())
+	enqueue(t, pool, e, delivery.Message{Channel: delivery.ChannelEmail, To: "ann@example.com", Topic: "t.nosmtp",
+		Subject: "Hello", Text: "Hi"})
+	d := waitFor(t, e, "t.nosmtp", func(d delivery.Delivery) bool { return d.Status == delivery.StatusDead })
+	require.Equal(t, 1, d.Attempts, "not retried")
+	require.Equal(t, "email notifications are off: set MIM_SMTP_URL and MIM_MAIL_FROM", d.LastError)
+}

@@ -148,6 +148,12 @@ func (g *Guard) ValidateURL(ctx context.Context, raw string) (*url.URL, error) {
 	}
 	host := strings.ToLower(u.Hostname())
 	port := u.Port()
+	if port != "" {
+		// A port no connection can use (0, 99999) would only be retried for ever.
+		if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+			return nil, errors.New("has an invalid port")
+		}
+	}
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}

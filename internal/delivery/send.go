@@ -160,9 +160,13 @@ func newMailer(raw, from string, timeout time.Duration) (*mailer, error) {
 	return &mailer{opts: opts, host: u.Hostname(), from: from}, nil
 }
 
+// ErrEmailOff is why an email is not sent when no SMTP server is configured.
+var ErrEmailOff = errors.New("email notifications are off: set MIM_SMTP_URL and MIM_MAIL_FROM")
+
 func (s *mailer) send(ctx context.Context, id string, m Message) error {
 	if s.host == "" {
-		return errors.New("no SMTP server is configured (MIM_SMTP_URL)")
+		// A configuration error: retrying cannot fix it, so the delivery is dead at once, with the reason.
+		return errPermanent{ErrEmailOff}
 	}
 	msg := mail.NewMsg()
 	if err := msg.From(s.from); err != nil {

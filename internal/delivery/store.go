@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"net/url"
 	"strings"
 	"time"
@@ -163,11 +164,14 @@ func (m Message) expand() Message {
 		return m
 	}
 	pairs := make([]string, 0, 2*len(m.Vars))
+	hpairs := make([]string, 0, 2*len(m.Vars))
 	for k, v := range m.Vars {
 		pairs = append(pairs, "{{"+k+"}}", v)
+		// HTML-escape the values so a substitution inside an attribute stays inside it.
+		hpairs = append(hpairs, "{{"+k+"}}", html.EscapeString(v))
 	}
 	r := strings.NewReplacer(pairs...)
-	m.Subject, m.Text, m.HTML = r.Replace(m.Subject), r.Replace(m.Text), r.Replace(m.HTML)
+	m.Subject, m.Text, m.HTML = r.Replace(m.Subject), r.Replace(m.Text), strings.NewReplacer(hpairs...).Replace(m.HTML)
 	for k, v := range m.Headers {
 		m.Headers[k] = r.Replace(v)
 	}

@@ -206,6 +206,28 @@ func (s *SubscriberStore) ComponentSlugs(ctx context.Context) ([]string, error) 
 	return out, mapError(err)
 }
 
+// Components reads the name and status of each of the components by slug.
+func (s *SubscriberStore) Components(ctx context.Context, tx pgx.Tx, slugs []string) (map[string]subscription.ComponentInfo, error) {
+	out := map[string]subscription.ComponentInfo{}
+	if len(slugs) == 0 {
+		return out, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT slug, name, status FROM components WHERE slug = ANY($1)`, slugs)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var slug string
+		var c subscription.ComponentInfo
+		if err := rows.Scan(&slug, &c.Name, &c.Status); err != nil {
+			return nil, mapError(err)
+		}
+		out[slug] = c
+	}
+	return out, mapError(rows.Err())
+}
+
 // RecordMaintenanceNotice records a maintenance phase as announced; false when it already was.
 func (s *SubscriberStore) RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error) {
 	tag, err := tx.Exec(ctx, `INSERT INTO maintenance_notices (maintenance_id, occurrence, phase) VALUES ($1, $2, $3)
@@ -252,9 +274,10 @@ func (s *SubscriberStore) Key(ctx context.Context, name string) ([]byte, error) 
 		return nil, err
 	}
 	var key []byte
-	err := s.db.Pool.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO delivery_keys (name, key) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING key)
-		SELECT key FROM ins UNION ALL SELECT key FROM delivery_keys WHERE name = $1 LIMIT 1`, name, fresh).Scan(&key)
+	// DO UPDATE (a no-op) rather than DO NOTHING: it waits for a concurrent first insert and returns the stored
+	// key, where a SELECT beside DO NOTHING saw neither row and answered none.
+	err := s.db.Pool.QueryRow(ctx, `INSERT INTO delivery_keys (name, key) VALUES ($1, $2)
+		ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name RETURNING key`, name, fresh).Scan(&key)
 	if err != nil {
 		return nil, mapError(err)
 	}

@@ -33,6 +33,10 @@ func (s *holdStore) Recipients(context.Context, pgx.Tx, []string) ([]Subscriber,
 		Address: "https://hooks.example.com/x"}}, nil
 }
 
+func (s *holdStore) Components(context.Context, pgx.Tx, []string) (map[string]ComponentInfo, error) {
+	return nil, nil
+}
+
 func (s *holdStore) Key(context.Context, string) ([]byte, error) { return make([]byte, 32), nil }
 
 type fixedWindows []maintenance.Maintenance

@@ -1,6 +1,7 @@
 package subscription
 
 import (
+	"cmp"
 	"context"
 	"sync"
 	"time"
@@ -111,10 +112,16 @@ func (mn *MaintenanceNotices) announce(ctx context.Context, m maintenance.Mainte
 		status := map[string]string{PhaseScheduled: "scheduled", PhaseStarted: "in_progress",
 			PhaseCompleted: "completed"}[phase]
 		n := Notice{Topic: "maintenance." + phase, EventID: "maintenance:" + m.ID + ":" +
-			occurrence.UTC().Format(time.RFC3339) + ":" + phase, IncidentKey: m.ID, Title: m.Title, Status: status,
-			Body: m.Body + "\n\n" + windowText(s, w), Permalink: s.BaseURL + "/", At: now, Impact: "maintenance"}
+			occurrence.UTC().Format(time.RFC3339) + ":" + phase, IncidentID: m.ID, IncidentKey: m.ID, Title: m.Title,
+			Status: status,
+			Body:   m.Body + "\n\n" + windowText(s, w), Permalink: s.BaseURL + "/", At: now, Impact: "maintenance"}
+		info, err := s.Store.Components(ctx, tx, m.Components)
+		if err != nil {
+			return err
+		}
 		for _, slug := range m.Components {
-			n.Components = append(n.Components, ComponentNotice{Slug: slug, Name: slug})
+			n.Components = append(n.Components, ComponentNotice{Slug: slug, Name: cmp.Or(info[slug].Name, slug),
+				From: info[slug].Status, To: info[slug].Status})
 		}
 		return s.Notify(ctx, tx, n)
 	})

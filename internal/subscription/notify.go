@@ -2,6 +2,7 @@ package subscription
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"html/template"
@@ -102,7 +103,11 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 			continue
 		}
 		published = true
-		n := withoutCovered(s.incidentNotice(st, c), covered)
+		n, err := s.incidentNotice(ctx, tx, st, c)
+		if err != nil {
+			return err
+		}
+		n = withoutCovered(n, covered)
 		n.Topic, n.EventID, n.Status, n.Body = "incident.update", "update:"+u.ID, string(u.Status), u.Body
 		if u.PublishedAt != nil {
 			n.At = *u.PublishedAt
@@ -118,7 +123,10 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 		if covered[cc.Slug] {
 			continue // held: told when the window ends, if it still differs
 		}
-		n := s.incidentNotice(st, c)
+		n, err := s.incidentNotice(ctx, tx, st, c)
+		if err != nil {
+			return err
+		}
 		n.Topic = "component.update"
 		n.EventID = fmt.Sprintf("component:%s:%d", cc.Slug, c.After.Version)
 		n.Status, n.Body = string(cc.To), ""
@@ -131,27 +139,43 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 	return nil
 }
 
-func (s *Service) incidentNotice(st workflow.Incident, c incident.Change) Notice {
+// incidentNotice is what every notice of the incident says of it: the same id as /api/v2 (the incident's id, not
+// its key), each of its components by name with its current public status (or the change this command made), and
+// the impact as the status page derives it: the worst component status its published updates gave, unless
+// PublicImpact fixes it.
+func (s *Service) incidentNotice(ctx context.Context, tx pgx.Tx, st workflow.Incident, c incident.Change) (Notice, error) {
 	n := Notice{IncidentID: st.ID, IncidentKey: st.Key, Title: st.Title, At: c.After.UpdatedAt,
 		Permalink: s.BaseURL + "/incidents/" + st.Key}
 	byslug := map[string]incident.ComponentChange{}
 	for _, cc := range c.Components {
 		byslug[cc.Slug] = cc
 	}
-	worst := domain.ComponentOperational
+	info, err := s.Store.Components(ctx, tx, st.Components)
+	if err != nil {
+		return n, err
+	}
 	for _, slug := range st.Components {
-		status := st.ComponentStatus[slug]
-		cn := ComponentNotice{Slug: slug, Name: slug, From: status, To: status}
-		if cc, ok := byslug[slug]; ok {
-			cn = ComponentNotice{Slug: slug, Name: cc.Name, From: cc.From, To: cc.To}
+		ci, ok := info[slug]
+		if !ok {
+			ci = ComponentInfo{Name: slug, Status: st.ComponentStatus[slug]}
 		}
-		if cn.To.Rank() > worst.Rank() {
-			worst = cn.To
+		cn := ComponentNotice{Slug: slug, Name: ci.Name, From: ci.Status, To: ci.Status}
+		if cc, ok := byslug[slug]; ok {
+			cn = ComponentNotice{Slug: slug, Name: cmp.Or(cc.Name, ci.Name), From: cc.From, To: cc.To}
 		}
 		n.Components = append(n.Components, cn)
 	}
-	n.Impact = impactOf(worst)
-	return n
+	worst := domain.ComponentOperational
+	for _, u := range st.Updates {
+		if u.State != workflow.StatePublished || u.PublishedAt == nil {
+			continue
+		}
+		for _, cs := range u.Components {
+			worst = domain.Worse(worst, cs)
+		}
+	}
+	n.Impact = cmp.Or(st.PublicImpact, impactOf(worst))
+	return n, nil
 }
 
 func impactOf(s domain.ComponentStatus) string {
@@ -319,8 +343,15 @@ func (s *Service) emailBodies(n Notice) (string, string) {
 		// RenderMarkdown sanitises: raw HTML in the update never reaches the email as markup.
 		"Body": template.HTML(statuspage.RenderMarkdown(n.Body)), "Components": strings.Join(names, ", "),
 		"Permalink": n.Permalink})
-	return text.String(), html.String()
+	return text.String(), keepVars(html.String())
 }
+
+// varsEscaped undoes html/template's URL escaping of the per-recipient placeholders in an href, so the delivery's
+// substitution of {{manage_url}} and {{unsubscribe_url}} finds them in the HTML part too.
+var varsEscaped = strings.NewReplacer("%7b%7bmanage_url%7d%7d", "{{manage_url}}",
+	"%7b%7bunsubscribe_url%7d%7d", "{{unsubscribe_url}}")
+
+func keepVars(html string) string { return varsEscaped.Replace(html) }
 
 func ts(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
@@ -355,12 +386,12 @@ func (s *Service) statuspageWebhook(n Notice) map[string]any {
 		resolvedAt = ts(n.At)
 	}
 	body["incident"] = map[string]any{
-		"id": n.IncidentKey, "name": n.Title, "status": n.Status, "impact": n.Impact,
+		"id": n.IncidentID, "name": n.Title, "status": n.Status, "impact": n.Impact,
 		"created_at": ts(n.At), "updated_at": ts(n.At), "resolved_at": resolvedAt, "shortlink": n.Permalink,
 		"page_id":    "mim",
 		"components": comps,
 		"incident_updates": []map[string]any{{"id": updateID, "status": n.Status, "body": n.Body,
-			"incident_id": n.IncidentKey, "created_at": ts(n.At), "updated_at": ts(n.At), "display_at": ts(n.At),
+			"incident_id": n.IncidentID, "created_at": ts(n.At), "updated_at": ts(n.At), "display_at": ts(n.At),
 			"affected_components": affected}},
 	}
 	return body
@@ -472,11 +503,31 @@ func (s *Service) confirmEmail(sub Subscriber, token, page string) delivery.Mess
 	link := s.BaseURL + "/subscriptions/confirm/" + token
 	text := fmt.Sprintf("Someone, hopefully you, asked to receive status notifications from %s at this address.\n\n"+
 		"Confirm within %s: %s\n\nIf it was not you, ignore this email: nothing will be sent.\n",
-		page, s.confirmTTL(), link)
+		page, humanDuration(s.confirmTTL()), link)
 	var html bytes.Buffer
-	_ = confirmHTML.Execute(&html, map[string]any{"Page": page, "Link": link, "TTL": s.confirmTTL().String()})
+	_ = confirmHTML.Execute(&html, map[string]any{"Page": page, "Link": link, "TTL": humanDuration(s.confirmTTL())})
 	return delivery.Message{Channel: delivery.ChannelEmail, To: sub.Address, Topic: "subscription.confirm",
 		SubscriberID: sub.ID, Subject: "Confirm your subscription to " + page, Text: text, HTML: html.String()}
+}
+
+// humanDuration says a duration as a reader would ("48 hours", "30 minutes"), not as Go prints it ("48h0m0s").
+func humanDuration(d time.Duration) string {
+	unit := func(n int64, one string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %ss", n, one)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int64(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int64(d/time.Minute), "minute")
+	case d >= time.Hour:
+		return unit(int64((d+time.Hour/2)/time.Hour), "hour")
+	default:
+		return unit(int64((d+time.Minute/2)/time.Minute), "minute")
+	}
 }
 
 var confirmHTML = template.Must(template.New("confirm").Parse(`<!DOCTYPE html>
@@ -505,7 +556,10 @@ func (s *Service) NotifyReport(ctx context.Context, tx pgx.Tx, st workflow.Incid
 	if st.Private {
 		return nil
 	}
-	n := s.incidentNotice(st, incident.Change{After: incident.Record{State: st, UpdatedAt: at}})
+	n, err := s.incidentNotice(ctx, tx, st, incident.Change{After: incident.Record{State: st, UpdatedAt: at}})
+	if err != nil {
+		return err
+	}
 	n.Topic = "incident.postmortem"
 	n.EventID = fmt.Sprintf("report:%s:%s:%d", st.ID, kind, at.UnixMicro())
 	n.Status = "postmortem"

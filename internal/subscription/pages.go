@@ -138,7 +138,7 @@ func (p *Pages) Form(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.render(w, r, http.StatusOK, web.SubscribePageView(web.SubscribePage{Name: p.name(r.Context()), CSRF: tok,
-		Components: cs}))
+		Components: cs, NoEmail: p.Service.EmailOff}))
 }
 
 // Submit takes the form. Known and unknown addresses get the same answer.
@@ -165,13 +165,14 @@ func (p *Pages) Submit(w http.ResponseWriter, r *http.Request) {
 		req.Channel = delivery.ChannelEmail
 	}
 	out, err := p.Service.Subscribe(r.Context(), req)
-	page := web.SubscribePage{Name: p.name(r.Context()), Channel: string(req.Channel), Address: req.Address}
+	page := web.SubscribePage{Name: p.name(r.Context()), Channel: string(req.Channel), Address: req.Address,
+		NoEmail: p.Service.EmailOff}
 	var de *domain.Error
 	if errors.As(err, &de) && de.Kind != domain.ErrInternal {
 		page.Error = de.Message
 		if len(de.Fields) > 0 {
 			page.Error = de.Fields[0].Field + " " + de.Fields[0].Message
-			if de.Code == "target_not_allowed" {
+			if de.Code == "target_not_allowed" || de.Code == "email_unavailable" {
 				page.Error = de.Message
 			}
 		}

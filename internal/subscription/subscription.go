@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -108,6 +109,9 @@ type Store interface {
 	Recipients(ctx context.Context, tx pgx.Tx, components []string) ([]Subscriber, error)
 	// ComponentSlugs are the slugs that exist, to check a chosen set against.
 	ComponentSlugs(ctx context.Context) ([]string, error)
+	// Components reads, in tx, the name and current public status of each of the components by slug (unknown
+	// slugs are left out), for what a notice says of them.
+	Components(ctx context.Context, tx pgx.Tx, slugs []string) (map[string]ComponentInfo, error)
 	// RecordMaintenanceNotice records that a maintenance phase (of one window) is announced, in tx; false when it
 	// already was.
 	RecordMaintenanceNotice(ctx context.Context, tx pgx.Tx, maintenanceID string, occurrence time.Time, phase string) (bool, error)
@@ -126,6 +130,9 @@ type Service struct {
 	Store    Store
 	Enqueuer delivery.Enqueuer
 	Guard    *delivery.Guard
+	// EmailOff is set when no SMTP server is configured: email subscriptions are refused (email_unavailable)
+	// rather than promised a confirmation that cannot be sent.
+	EmailOff bool
 	// Maintenances are the scheduled windows: a component status change inside one of its component's windows is
 	// held until the window ends (BC-11). Nil: nothing is held.
 	Maintenances MaintenancesAt
@@ -185,6 +192,12 @@ func (s *Service) cooldown() time.Duration {
 // NormalizeEmail trims, composes (NFC) and lower-cases an address, so one mailbox is one subscriber whatever its
 // spelling; it rejects what is not a plain address.
 func NormalizeEmail(raw string) (string, error) {
+	// Checked before normalising, which would turn invalid bytes into U+FFFD and make a different address.
+	// U+FFFD is what a JSON decoder made of invalid bytes.
+	if t := strings.TrimSpace(raw); !utf8.ValidString(t) || strings.ContainsFunc(t, unicode.IsControl) ||
+		strings.ContainsRune(t, utf8.RuneError) {
+		return "", errors.New("is not an email address")
+	}
 	e := strings.ToLower(norm.NFC.String(strings.TrimSpace(raw)))
 	if e == "" || len(e) > 254 || !utf8.ValidString(e) || strings.ContainsAny(e, " \t\r\n<>,;\"") {
 		return "", errors.New("is not an email address")
@@ -198,6 +211,12 @@ func NormalizeEmail(raw string) (string, error) {
 		return "", errors.New("is not an email address")
 	}
 	return e, nil
+}
+
+// ComponentInfo is what subscribers are told of a component: its name and its status on the status page.
+type ComponentInfo struct {
+	Name   string
+	Status domain.ComponentStatus
 }
 
 // Request is a subscription asked for, from the public form or the API.
@@ -232,6 +251,12 @@ func (s *Service) Subscribe(ctx context.Context, r Request) (Outcome, error) {
 	}
 	switch r.Channel {
 	case delivery.ChannelEmail:
+		if s.EmailOff {
+			return Outcome{}, &domain.Error{Kind: domain.ErrInvalid, Code: "email_unavailable",
+				Message: "Email subscriptions are unavailable: this status page sends no email. Webhook, Slack and " +
+					"Teams subscriptions still work.",
+				Fields: []domain.FieldError{{Field: "channel", Message: "email is unavailable"}}}
+		}
 		addr, err := NormalizeEmail(r.Address)
 		if err != nil {
 			return Outcome{}, invalid("address", err.Error())
