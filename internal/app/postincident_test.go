@@ -707,3 +707,19 @@ func TestRacingPIREditsExactlyOneWins(t *testing.T) {
 	after := e.do("ic", "GET", path, nil, 200)
 	require.EqualValues(t, pir["version"].(float64)+1, after["version"])
 }
+
+// A holiday's date is a real date in the years 1 to 9999; anything else is refused and nothing is stored (year 0
+// was once stored as 0001-01-01, a duplicate).
+func TestHolidayDateOutsideTheYears1To9999IsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, day := range []string{"0000-01-01", "0000-12-31", "2026-02-30", "2026-1-01", "10000-01-01"} {
+		p := e.do("admin", "PUT", "/api/v1/holidays/"+day, map[string]any{"name": "Nowhen"}, 422)
+		require.Equal(t, "validation_failed", p["code"], day)
+	}
+	require.Empty(t, e.do("viewer", "GET", "/api/v1/holidays", nil, 200)["holidays"])
+	e.do("admin", "DELETE", "/api/v1/holidays/0000-01-01", nil, 404)
+	e.do("admin", "PUT", "/api/v1/holidays/0001-01-01", map[string]any{"name": "Year one"}, 201)
+	e.do("admin", "DELETE", "/api/v1/holidays/0000-01-01", nil, 404)
+	require.Len(t, e.do("viewer", "GET", "/api/v1/holidays", nil, 200)["holidays"], 1)
+}
