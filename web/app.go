@@ -258,6 +258,9 @@ type BridgeView struct {
 	Kind, URL string
 	Open      bool
 	Opened    Stamp
+	// Closed is set for a bridge that was opened and is closed now (by hand or by the conclusion); ClosedAt is when.
+	Closed   bool
+	ClosedAt Stamp
 }
 
 // ActionRow is an action, restoration or verification.

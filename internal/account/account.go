@@ -66,7 +66,8 @@ type Store interface {
 	PasswordHash(ctx context.Context, email string) (domain.User, []byte, error)
 	// SetPassword replaces a user's password hash.
 	SetPassword(ctx context.Context, userID string, hash []byte) error
-	// SetRole changes a user's organisation role.
+	// SetRole changes a user's organisation role; it answers ErrLastAdmin, changing nothing, when the user is the
+	// last active admin and role is not admin.
 	SetRole(ctx context.Context, userID string, role domain.OrgRole) error
 	// Tokens lists every token, newest first, revoked ones included.
 	Tokens(ctx context.Context) ([]Token, error)
@@ -164,7 +165,13 @@ func (s *Service) SetPassword(ctx context.Context, userRef, password string) err
 	return s.store.SetPassword(ctx, u.ID, hash)
 }
 
-// SetRole changes the organisation role of the user named by id or email.
+// ErrLastAdmin refuses to demote the only active admin: the organisation would have nobody left to manage it.
+var ErrLastAdmin = &domain.Error{Kind: domain.ErrConflict, Code: "last_admin",
+	Message: "this is the last admin: make someone else an admin first"}
+
+// SetRole changes the organisation role of the user named by id or email. Demoting the last active admin is
+// refused with ErrLastAdmin (the store checks it in the same transaction as the change, so two admins demoting each
+// other at once cannot both succeed).
 func (s *Service) SetRole(ctx context.Context, userRef string, role domain.OrgRole) error {
 	var v domain.Validator
 	domain.OneOf(&v, "role", role, domain.OrgRoles)

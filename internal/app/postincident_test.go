@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -706,4 +708,61 @@ func TestRacingPIREditsExactlyOneWins(t *testing.T) {
 	require.Equal(t, 1, won)
 	after := e.do("ic", "GET", path, nil, 200)
 	require.EqualValues(t, pir["version"].(float64)+1, after["version"])
+}
+
+// A holiday's date is a real date in the years 1 to 9999; anything else is refused and nothing is stored (year 0
+// was once stored as 0001-01-01, a duplicate).
+func TestHolidayDateOutsideTheYears1To9999IsRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	for _, day := range []string{"0000-01-01", "0000-12-31", "2026-02-30", "2026-1-01", "10000-01-01"} {
+		p := e.do("admin", "PUT", "/api/v1/holidays/"+day, map[string]any{"name": "Nowhen"}, 422)
+		require.Equal(t, "validation_failed", p["code"], day)
+	}
+	require.Empty(t, e.do("viewer", "GET", "/api/v1/holidays", nil, 200)["holidays"])
+	e.do("admin", "DELETE", "/api/v1/holidays/0000-01-01", nil, 404)
+	e.do("admin", "PUT", "/api/v1/holidays/0001-01-01", map[string]any{"name": "Year one"}, 201)
+	e.do("admin", "DELETE", "/api/v1/holidays/0000-01-01", nil, 404)
+	require.Len(t, e.do("viewer", "GET", "/api/v1/holidays", nil, 200)["holidays"], 1)
+}
+
+// Concluding closes the technical bridge on the timeline (bridge_closed before the stage change, at the same
+// instant); the war room still shows the closed bridge's URL and when it was opened and closed.
+func TestConcludingPutsTheBridgeClosingOnTheTimelineAndTheWarRoomShowsIt(t *testing.T) {
+	t.Parallel()
+	e, key, inc := drilled(t)
+	tl := e.do("admin", "GET", "/api/v1/incidents/"+key+"/timeline", nil, 200)["entries"].([]any)
+	var types []string
+	closedAt, concludedAt := "", ""
+	for _, en := range tl {
+		m := en.(map[string]any)
+		types = append(types, m["type"].(string))
+		if m["type"] == "bridge_closed" {
+			closedAt = m["at"].(string)
+		}
+		if m["type"] == "stage_changed" && strings.Contains(fmt.Sprint(m["data"]), "concluded") {
+			concludedAt = m["at"].(string)
+		}
+	}
+	require.Contains(t, types, "bridge_opened")
+	require.Contains(t, types, "bridge_closed", "the conclusion closed the bridge: %v", types)
+	require.NotEmpty(t, concludedAt)
+	require.True(t, parseAt(t, closedAt).Equal(parseAt(t, concludedAt)))
+	last := 0
+	for i, ty := range types {
+		if ty == "stage_changed" {
+			last = i
+		}
+	}
+	require.Less(t, slices.Index(types, "bridge_closed"), last, "closed before the conclusion")
+	bridge := inc["bridges"].(map[string]any)["technical"].(map[string]any)
+	require.NotEmpty(t, bridge["closed_at"])
+
+	room := e.signIn("admin").get("/app/incidents/" + key)
+	require.Equal(t, http.StatusOK, room.status)
+	closed := room.text(`[data-testid="closed-technical"]`)
+	require.Contains(t, closed, "closed")
+	require.Contains(t, closed, bridge["url"].(string))
+	require.Contains(t, closed, "opened")
+	require.Zero(t, room.doc.Find(`[data-testid="join-technical"]`).Length(), "a closed bridge is not joined")
 }

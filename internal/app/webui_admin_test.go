@@ -15,6 +15,7 @@ import (
 
 	"github.com/mimhq/mim/internal/app"
 	"github.com/mimhq/mim/internal/config"
+	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/postgrestest"
 )
 
@@ -56,6 +57,37 @@ func TestWebAdminCreatesUsersChangesRolesAndResetsPasswords(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, u.get("/app/incidents").status, "signed out by the reset")
 	require.Equal(t, http.StatusNotFound, admin.post("/app/admin/users/00000000-0000-0000-0000-000000000000/role",
 		url.Values{"role": {"viewer"}}).status)
+}
+
+// The last admin cannot demote themselves (nobody would be left to manage the organisation); with a second admin
+// they can.
+func TestWebTheLastAdminCannotBeDemoted(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	admin := e.signIn("admin")
+	me, err := e.app.Accounts.User(t.Context(), e.emails["admin"])
+	require.NoError(t, err)
+	admin.get("/app/admin/users")
+	for _, role := range []string{"viewer", "responder"} {
+		p := admin.post("/app/admin/users/"+me.ID+"/role", url.Values{"role": {role}})
+		require.Equal(t, http.StatusConflict, p.status, p.body)
+		require.Contains(t, p.text(`[data-testid="error"]`), "last admin")
+	}
+	me, err = e.app.Accounts.User(t.Context(), e.emails["admin"])
+	require.NoError(t, err)
+	require.Equal(t, domain.OrgAdmin, me.Role, "nothing changed")
+	err = e.app.Accounts.SetRole(t.Context(), me.ID, domain.OrgViewer)
+	require.Equal(t, "last_admin", domain.AsError(err).Code)
+	require.Equal(t, domain.ErrConflict, domain.AsError(err).Kind)
+
+	// Promoting the last admin to admin again is no change, and allowed.
+	require.NoError(t, e.app.Accounts.SetRole(t.Context(), me.ID, domain.OrgAdmin))
+	// With a second admin, the first may step down.
+	require.NoError(t, e.app.Accounts.SetRole(t.Context(), e.emails["ic"], domain.OrgAdmin))
+	admin.follow("/app/admin/users/"+me.ID+"/role", url.Values{"role": {"viewer"}})
+	me, err = e.app.Accounts.User(t.Context(), e.emails["admin"])
+	require.NoError(t, err)
+	require.Equal(t, domain.OrgViewer, me.Role)
 }
 
 func TestWebAdminTokenIsShownOnceAndCanBeRevoked(t *testing.T) {

@@ -244,3 +244,43 @@ func TestWebTooManyFailedSignInsFromOneAddressAreRefusedBeforeAnyPasswordCheck(t
 	require.Equal(t, http.StatusTooManyRequests, p.status)
 	require.Contains(t, p.text(`[data-testid="login-error"]`), "too many failed sign-ins from your network address")
 }
+
+func TestWebSignInWithAnOddUserAgentOrEmailIsNeverA500(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	require.NoError(t, e.app.Accounts.SetPassword(t.Context(), e.emails["ic"], testPassword))
+	for _, ua := range []string{"Mozilla\xff", strings.Repeat("a", 299) + "é", "Mozilla/\t5.0"} {
+		u := e.browserless()
+		u.get("/app/login")
+		form := url.Values{"email": {e.emails["ic"]}, "password": {testPassword}, "csrf_token": {u.csrf}}
+		req, err := http.NewRequest(http.MethodPost, e.srv.URL+"/app/login", strings.NewReader(form.Encode()))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("User-Agent", ua)
+		p := u.do(req)
+		require.Equal(t, http.StatusSeeOther, p.status, "user agent %q: %s", ua, p.body)
+	}
+	var agents []string
+	rows, err := e.app.DB.Pool.Query(t.Context(), `SELECT user_agent FROM web_sessions`)
+	require.NoError(t, err)
+	for rows.Next() {
+		var a string
+		require.NoError(t, rows.Scan(&a))
+		agents = append(agents, a)
+	}
+	require.NoError(t, rows.Err())
+	require.ElementsMatch(t, []string{"Mozilla\uFFFD", strings.Repeat("a", 299), "Mozilla/5.0"}, agents)
+
+	wrong := func(email string) page {
+		u := e.browserless()
+		u.get("/app/login")
+		return u.post("/app/login", url.Values{"email": {email}, "password": {"wrong password!!"}})
+	}
+	unknown := wrong("nobody@example.com")
+	require.Equal(t, http.StatusUnauthorized, unknown.status)
+	for _, email := range []string{"ad\x00min@example.com", strings.Repeat("a", 319) + "é@x", "ad\xffmin@example.com"} {
+		p := wrong(email)
+		require.Equal(t, http.StatusUnauthorized, p.status, "email %q: %s", email, p.body)
+		require.Equal(t, unknown.text(`[data-testid="login-error"]`), p.text(`[data-testid="login-error"]`))
+	}
+}

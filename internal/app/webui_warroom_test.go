@@ -163,7 +163,12 @@ func TestWebWarRoomRunsEveryOtherControl(t *testing.T) {
 		"reason": {"it spread to the US"}})
 	require.Contains(t, p.text(`[data-testid="classification"]`), "Major incident")
 	p = ok("close-bridge", url.Values{"kind": {"technical"}})
-	require.Contains(t, p.text(`[data-testid="bridge-technical"]`), "not open")
+	// Closed, not hidden: its URL and when it was opened and closed stay in view, and it can be opened again.
+	closed := p.text(`[data-testid="closed-technical"]`)
+	require.Contains(t, closed, "closed")
+	require.Contains(t, closed, "https://meet.example.com/secret-bridge")
+	require.Zero(t, p.doc.Find(`[data-testid="join-technical"]`).Length())
+	require.Equal(t, 1, p.doc.Find(`[data-testid="bridge-technical-form"]`).Length())
 
 	// A standard incident: its status, and a reclassification that promotes it.
 	std := e.do("responder", "POST", "/api/v1/incidents", map[string]any{"title": "Slow API", "components": []string{"api"},

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,7 +20,8 @@ import (
 type Options struct {
 	// BaseURL of the running mim, e.g. http://127.0.0.1:8080.
 	BaseURL string
-	// Token of an admin: the drill creates its own cast of users and components with it.
+	// Token of an admin: the drill creates its own cast of users (once, with fixed addresses, used again by later
+	// runs) and components with it, and tokens for the cast that it revokes when it ends.
 	Token string
 	Out   io.Writer
 	HTTP  *http.Client
@@ -37,6 +39,8 @@ type drill struct {
 	sponsorEmail                 string
 	key                          string
 	version                      int
+	// tokens are the ids of the API tokens the drill made, revoked when it ends.
+	tokens []string
 }
 
 // Run runs the drill; it returns an error at the first thing that is not as the process says it should be.
@@ -46,7 +50,27 @@ func Run(ctx context.Context, o Options) error {
 	}
 	o.BaseURL = strings.TrimRight(o.BaseURL, "/")
 	d := &drill{Options: o, admin: o.Token}
-	return d.run(ctx)
+	err := d.run(ctx)
+	// The cast's tokens are revoked however the drill ended, with a context of their own so a cancelled drill
+	// still cleans up; its users stay, to be used again by the next run.
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	return errors.Join(err, d.revokeTokens(cleanup))
+}
+
+// revokeTokens revokes every token the drill made.
+func (d *drill) revokeTokens(ctx context.Context) error {
+	var errs []error
+	for _, id := range d.tokens {
+		if _, err := d.call(ctx, d.admin, "DELETE", "/api/v1/tokens/"+id, nil, 204); err != nil {
+			errs = append(errs, fmt.Errorf("revoking the drill's token %s: %w", id, err))
+		}
+	}
+	d.tokens = nil
+	if len(errs) == 0 && d.step > 0 {
+		d.say("      the drill's API tokens are revoked; its users are kept for the next run")
+	}
+	return errors.Join(errs...)
 }
 
 const (
@@ -326,7 +350,14 @@ func (d *drill) setup(ctx context.Context) error {
 			}
 		}
 	}
-	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	users, err := d.call(ctx, d.admin, "GET", "/api/v1/users", nil, 200)
+	if err != nil {
+		return err
+	}
+	existing := map[string]bool{}
+	for _, u := range arr(users, "users") {
+		existing[str(u.(map[string]any), "email")] = true
+	}
 	cast := []struct {
 		who   string
 		name  string
@@ -340,14 +371,18 @@ func (d *drill) setup(ctx context.Context) error {
 		{"sponsor", "Drill Executive Sponsor", &d.sponsor, &d.sponsorEmail},
 	}
 	for _, c := range cast {
-		email := fmt.Sprintf("drill-%s-%s@example.com", run, c.who)
-		if _, err := d.call(ctx, d.admin, "POST", "/api/v1/users", map[string]any{"email": email, "name": c.name, "role": "responder"}, 201); err != nil {
-			return err
+		// Fixed addresses: the cast is made once and used again by every later drill, not a new one per run.
+		email := fmt.Sprintf("drill-%s@example.com", c.who)
+		if !existing[email] {
+			if _, err := d.call(ctx, d.admin, "POST", "/api/v1/users", map[string]any{"email": email, "name": c.name, "role": "responder"}, 201); err != nil {
+				return err
+			}
 		}
 		tok, err := d.call(ctx, d.admin, "POST", "/api/v1/tokens", map[string]any{"user": email, "name": "drill"}, 201)
 		if err != nil {
 			return err
 		}
+		d.tokens = append(d.tokens, str(tok, "id"))
 		*c.token, *c.email = str(tok, "token"), email
 	}
 	d.check(true, "cast ready: monitoring integration, IC, Communications Lead, Technical Lead, Executive Sponsor")

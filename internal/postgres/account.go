@@ -171,14 +171,28 @@ func (s *AccountStore) SetPassword(ctx context.Context, userID string, hash []by
 
 // SetRole implements account.Store.
 func (s *AccountStore) SetRole(ctx context.Context, userID string, role domain.OrgRole) error {
-	tag, err := s.db.Pool.Exec(ctx, `UPDATE users SET role = $2 WHERE id = $1 AND disabled_at IS NULL`, userID, string(role))
-	if err != nil {
-		return mapError(err)
-	}
-	if tag.RowsAffected() == 0 {
-		return notFound("user", userID)
-	}
-	return nil
+	return s.db.inTx(ctx, func(tx pgx.Tx) error {
+		// Lock the active admins, so concurrent demotions see each other.
+		rows, err := tx.Query(ctx, `SELECT id::text FROM users WHERE role = 'admin' AND disabled_at IS NULL FOR UPDATE`)
+		if err != nil {
+			return mapError(err)
+		}
+		admins, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return mapError(err)
+		}
+		if role != domain.OrgAdmin && len(admins) == 1 && admins[0] == userID {
+			return account.ErrLastAdmin
+		}
+		tag, err := tx.Exec(ctx, `UPDATE users SET role = $2 WHERE id = $1 AND disabled_at IS NULL`, userID, string(role))
+		if err != nil {
+			return mapError(err)
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("user", userID)
+		}
+		return nil
+	})
 }
 
 // Tokens implements account.Store.

@@ -37,14 +37,14 @@ func (s *PostIncidentStore) Holidays(ctx context.Context) ([]postincident.Holida
 func (s *PostIncidentStore) PutHoliday(ctx context.Context, h postincident.Holiday) (postincident.Holiday, bool, error) {
 	var v domain.Validator
 	h.Name = strings.TrimSpace(h.Name)
-	day, err := time.Parse(postincident.DateLayout, h.Date)
-	v.Check(err == nil, "date", "must be a date, YYYY-MM-DD")
+	day, ok := postincident.ParseDate(h.Date)
+	v.Check(ok, "date", "must be a date, YYYY-MM-DD, in the years 1 to 9999")
 	v.Check(h.Name != "" && len(h.Name) <= 200, "name", "is required, at most 200 bytes")
 	if err := v.Err(); err != nil {
 		return h, false, err
 	}
 	var created bool
-	err = s.db.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.db.inTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO holidays (day, name, created_at) VALUES ($1, $2, $3)
 			ON CONFLICT (day) DO UPDATE SET name = excluded.name
 			RETURNING created_at, xmax = 0`, day, h.Name, s.now()).Scan(&h.CreatedAt, &created); err != nil {
@@ -57,8 +57,8 @@ func (s *PostIncidentStore) PutHoliday(ctx context.Context, h postincident.Holid
 
 // DeleteHoliday removes a holiday (not_found when there is none) and recounts the unpublished RCAs.
 func (s *PostIncidentStore) DeleteHoliday(ctx context.Context, date string) error {
-	day, err := time.Parse(postincident.DateLayout, date)
-	if err != nil {
+	day, ok := postincident.ParseDate(date)
+	if !ok {
 		return notFound("holiday", date)
 	}
 	return s.db.inTx(ctx, func(tx pgx.Tx) error {

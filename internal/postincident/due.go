@@ -13,6 +13,13 @@ const (
 // DateLayout is how a calendar date (a holiday) is written.
 const DateLayout = "2006-01-02"
 
+// ParseDate reads a calendar date written in DateLayout, refusing years outside 1 to 9999: PostgreSQL would read
+// year 0 as another day (1 BC), so such a date is not stored at all.
+func ParseDate(s string) (time.Time, bool) {
+	d, err := time.Parse(DateLayout, s)
+	return d, err == nil && d.Year() >= 1 && d.Year() <= 9999
+}
+
 // Calendar says which local dates are holidays; weekends are never business days whatever it says.
 type Calendar map[string]bool
 

@@ -4,6 +4,11 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/workflow"
@@ -47,21 +52,42 @@ func CustomerSafe(d Document, inc workflow.Incident, now time.Time) (PublicRepor
 }
 
 // InternalDetails lists what of the incident's internal record text mentions: email addresses, the names of the
-// people and groups engaged, bridge URLs, ticket references and URLs.
+// people and groups engaged, bridge URLs, ticket references and URLs. Both sides are compared folded (see fold), so
+// spacing, zero-width characters, full-width letters and case do not hide a name; a URL is found with or without
+// its scheme and trailing slash; a ticket reference (and its number, when it has one of four digits or more) is
+// found as a whole word.
 func InternalDetails(inc workflow.Incident, text string) []string {
-	lower := strings.ToLower(text)
+	folded := fold(text)
 	var out []string
 	seen := map[string]bool{}
+	report := func(what, term string) {
+		if !seen[what+term] {
+			seen[what+term] = true
+			out = append(out, what+" "+term)
+		}
+	}
 	add := func(what, term string) {
 		term = strings.TrimSpace(term)
 		// Very short terms (a ticket numbered "1") would match ordinary words.
-		if len(term) < 3 || seen[what+term] || !strings.Contains(lower, strings.ToLower(term)) {
-			return
+		if f := fold(term); len(f) >= 3 && strings.Contains(folded, f) {
+			report(what, term)
 		}
-		seen[what+term] = true
-		out = append(out, what+" "+term)
+	}
+	addURL := func(what, u string) {
+		u = strings.TrimSpace(u)
+		if f := urlCore(u); len(f) >= 3 && strings.Contains(folded, f) {
+			report(what, u)
+		}
+	}
+	addToken := func(what, term, token string) {
+		if f := fold(token); len(f) >= 3 && containsWord(folded, f) {
+			report(what, strings.TrimSpace(term))
+		}
 	}
 	for _, m := range emailPattern.FindAllString(text, -1) {
+		add("email", m)
+	}
+	for _, m := range emailPattern.FindAllString(folded, -1) {
 		add("email", m)
 	}
 	people := func(h *workflow.RoleHolder) {
@@ -80,14 +106,74 @@ func InternalDetails(inc workflow.Incident, text string) []string {
 		people(&inc.Roles.ExecutiveSponsors[i])
 	}
 	for _, b := range inc.Bridges {
-		add("bridge", b.URL)
+		addURL("bridge", b.URL)
 		for _, i := range b.Invitees {
 			add("invitee", i)
 		}
 	}
 	for _, t := range inc.Tickets {
-		add("ticket", t.Ref)
-		add("ticket", t.URL)
+		addToken("ticket", t.Ref, t.Ref)
+		if n := ticketNumber.FindString(t.Ref); n != "" {
+			addToken("ticket", t.Ref, n)
+		}
+		addURL("ticket", t.URL)
 	}
 	return out
+}
+
+// ticketNumber is the number a ticket reference ends with (ZD-48213: 48213), when it is long enough to be told
+// from ordinary figures.
+var ticketNumber = regexp.MustCompile(`[0-9]{4,}$`)
+
+// fold is text as compared for internal details: NFKC-normalised (full-width letters become ASCII), without format
+// characters (zero-width spaces and joiners), every run of whitespace one space, case-folded.
+func fold(s string) string {
+	s = norm.NFKC.String(s)
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case unicode.Is(unicode.Cf, r):
+		case unicode.IsSpace(r):
+			space = true
+		default:
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		}
+	}
+	return norm.NFKC.String(cases.Fold().String(b.String()))
+}
+
+// urlCore is a URL folded, without its scheme and trailing slashes, so it is found however it is written.
+func urlCore(u string) string {
+	f := fold(u)
+	if i := strings.Index(f, "://"); i >= 0 {
+		f = f[i+3:]
+	}
+	return strings.TrimRight(f, "/")
+}
+
+// containsWord reports whether word occurs in text with no letter or digit either side.
+func containsWord(text, word string) bool {
+	for from := 0; from <= len(text); {
+		i := strings.Index(text[from:], word)
+		if i < 0 {
+			return false
+		}
+		i += from
+		before, _ := utf8.DecodeLastRuneInString(text[:i])
+		after, _ := utf8.DecodeRuneInString(text[i+len(word):])
+		if !isWordRune(before) && !isWordRune(after) {
+			return true
+		}
+		from = i + 1
+	}
+	return false
+}
+
+func isWordRune(r rune) bool {
+	return r != utf8.RuneError && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }

@@ -61,3 +61,46 @@ func TestCustomerSafeVersionHoldsNothingInternal(t *testing.T) {
 	_, err = postincident.CustomerSafe(doc, inc, now)
 	require.Equal(t, "validation_failed", domain.AsError(err).Code)
 }
+
+// Spacing, zero-width and full-width characters, a URL without its scheme or with a trailing slash, a ticket's
+// number: none of them gets an internal detail past the customer-safe check.
+func TestCustomerSafeCheckIsNotFooledByHowANameIsWritten(t *testing.T) {
+	t.Parallel()
+	inc := workflow.Incident{Key: "INC-9", Title: "Drill",
+		Roles: workflow.Roles{IncidentCommander: &workflow.RoleHolder{Person: domain.Person{UserID: "u1",
+			Name: "Drill Incident Commander", Email: "drill-ic@example.com"}}},
+		Bridges: map[domain.BridgeKind]*workflow.Bridge{"technical": {
+			URL: "https://meet.example.com/mim-drill-technical-bridge"}},
+		Tickets: []workflow.Ticket{{System: "zendesk", Ref: "ZD-48213", URL: "https://support.example.com/tickets/48213"}},
+	}
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	doc := postincident.Document{Kind: postincident.KindPIR, IncidentKey: "INC-9", PIR: &postincident.PIR{}}
+	for name, leak := range map[string]string{
+		"double spaces":        "Thanks to Drill  Incident  Commander.",
+		"newline":              "Thanks to Drill Incident\nCommander.",
+		"tab and nbsp":         "Thanks to Drill\tIncident\u00a0Commander.",
+		"zero-width space":     "Thanks to Dri\u200bll Incident Commander.",
+		"zero-width joiner":    "Thanks to Drill Inci\u200ddent Commander.",
+		"full-width letter":    "Thanks to Ｄrill Incident Commander.",
+		"upper case":           "THANKS TO DRILL INCIDENT COMMANDER.",
+		"bridge, no scheme":    "Join meet.example.com/mim-drill-technical-bridge now.",
+		"bridge, slash":        "Join https://meet.example.com/mim-drill-technical-bridge/ now.",
+		"bridge, http":         "Join http://meet.example.com/mim-drill-technical-bridge",
+		"ticket number":        "Ticket 48213 is closed.",
+		"ticket ref":           "Tracked in zd-48213.",
+		"ticket URL no scheme": "Ticket 48213 at support.example.com/tickets/48213",
+		"ticket URL slash":     "See support.example.com/tickets/48213/ for more.",
+		"full-width email":     "Write to drill-ic＠example.com.",
+	} {
+		doc.PIR.CustomerSummary = leak
+		_, err := postincident.CustomerSafe(doc, inc, now)
+		require.Error(t, err, name)
+		require.Equal(t, "internal_detail", domain.AsError(err).Code, name)
+	}
+	// Ordinary words are not mistaken for a ticket: a figure that only contains its number is not it.
+	for _, ok := range []string{"Requests failed for 40 minutes; 1482130 were retried.", "Drill incident handled."} {
+		doc.PIR.CustomerSummary = ok
+		_, err := postincident.CustomerSafe(doc, inc, now)
+		require.NoError(t, err, ok)
+	}
+}

@@ -9,7 +9,10 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mimhq/mim/internal/account"
 	"github.com/mimhq/mim/internal/domain"
@@ -89,9 +92,13 @@ func errLocked(until, now time.Time) error {
 func (m *Manager) SignIn(ctx context.Context, email, password, userAgent string) (string, Session, error) {
 	now := m.now().UTC()
 	email = account.NormalizeEmail(email)
-	if len(email) > 320 {
-		email = email[:320]
+	if !utf8.ValidString(email) || strings.ContainsRune(email, 0) {
+		// No account can have such an address, and PostgreSQL refuses it in text: the same answer, and the same
+		// bcrypt work, as for any unknown address.
+		_, _ = m.passwords.CheckPassword(ctx, "", password)
+		return "", Session{}, account.ErrBadCredentials
 	}
+	email = truncate(email, 320)
 	until, err := m.store.LockedUntil(ctx, email, now)
 	if err != nil {
 		return "", Session{}, err
@@ -122,9 +129,7 @@ func (m *Manager) SignIn(ctx context.Context, email, password, userAgent string)
 	if err != nil {
 		return "", Session{}, err
 	}
-	if len(userAgent) > 300 {
-		userAgent = userAgent[:300]
-	}
+	userAgent = cleanUserAgent(userAgent)
 	s := Session{IDHash: Hash(plain), User: u, CSRF: csrf, CreatedAt: now, LastSeenAt: now,
 		ExpiresAt: now.Add(m.policy.Lifetime), UserAgent: userAgent}
 	if err := m.store.CreateSession(ctx, s); err != nil {
@@ -183,4 +188,27 @@ func random() (string, error) {
 		return "", domain.Internal(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// truncate cuts valid UTF-8 s to at most max bytes, on a rune boundary.
+func truncate(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	for max > 0 && !utf8.RuneStart(s[max]) {
+		max--
+	}
+	return s[:max]
+}
+
+// cleanUserAgent makes the client's User-Agent storable: valid UTF-8, no control characters, at most 300 bytes.
+func cleanUserAgent(ua string) string {
+	ua = strings.ToValidUTF8(ua, "\uFFFD")
+	ua = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, ua)
+	return truncate(ua, 300)
 }

@@ -147,6 +147,9 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		bv := web.BridgeView{Kind: string(kind), Open: b.Open()}
 		if b != nil {
 			bv.URL, bv.Opened = b.URL, stamp(b.OpenedAt, zone)
+			if b.ClosedAt != nil {
+				bv.Closed, bv.ClosedAt = true, stamp(*b.ClosedAt, zone)
+			}
 		}
 		v.Bridges = append(v.Bridges, bv)
 	}

@@ -397,8 +397,17 @@ func moveStage(s Incident, c MoveStage, now time.Time) ([]Event, error) {
 			return nil, &domain.Error{Kind: domain.ErrConflict, Code: "guards_unmet",
 				Message: fmt.Sprintf("cannot leave %s: %s", s.Stage.Title(), guardMessages(unmet)), Unmet: unmet}
 		}
-		return []Event{ev(EventStageChanged, now, &StageChanged{From: s.Stage, To: c.To,
-			Note: strings.TrimSpace(c.Note), Reason: strings.TrimSpace(c.Reason)})}, nil
+		var out []Event
+		if c.To == domain.StageConcluded {
+			// Concluding closes every open bridge; each closing is on the timeline, as if closed by hand.
+			for _, k := range domain.BridgeKinds {
+				if s.Bridges[k].Open() {
+					out = append(out, ev(EventBridgeClosed, now, &BridgeClosed{Kind: k}))
+				}
+			}
+		}
+		return append(out, ev(EventStageChanged, now, &StageChanged{From: s.Stage, To: c.To,
+			Note: strings.TrimSpace(c.Note), Reason: strings.TrimSpace(c.Reason)})), nil
 	}
 	if backwardAllowed(s.Stage, c.To) {
 		if strings.TrimSpace(c.Reason) == "" {

@@ -340,11 +340,22 @@ func TestMoveStageGoesForwardOneStageWhenEveryGuardIsMet(t *testing.T) {
 			evs, err := workflow.Handle(s, mover, workflow.MoveStage{To: next, Note: " on we go "}, t1)
 
 			require.NoError(t, err)
-			require.Len(t, evs, 1)
-			require.Equal(t, workflow.EventStageChanged, evs[0].Type)
-			require.Equal(t, &workflow.StageChanged{From: tt.stage, To: next, Note: "on we go"}, evs[0].Data)
-			n, err := workflow.Apply(s, evs[0])
-			require.NoError(t, err)
+			// Concluding closes the open bridges first, each on the timeline; then the stage changes.
+			last := evs[len(evs)-1]
+			for _, e := range evs[:len(evs)-1] {
+				require.Equal(t, domain.StageConcluded, next)
+				require.Equal(t, workflow.EventBridgeClosed, e.Type)
+			}
+			if next != domain.StageConcluded {
+				require.Len(t, evs, 1)
+			}
+			require.Equal(t, workflow.EventStageChanged, last.Type)
+			require.Equal(t, &workflow.StageChanged{From: tt.stage, To: next, Note: "on we go"}, last.Data)
+			n := s
+			for _, e := range evs {
+				n, err = workflow.Apply(n, e)
+				require.NoError(t, err)
+			}
 			require.Equal(t, next, n.Stage)
 			require.Equal(t, tt.stage, s.Stage, "Apply must not change the state it was given")
 		})
@@ -1095,6 +1106,12 @@ func TestConclusionClosesTheBridgesAndStampsTheConclusion(t *testing.T) {
 	require.True(t, s.Bridges[domain.BridgeTechnical].Open())
 	end := t1.Add(time.Hour)
 
+	evs, err := workflow.Handle(s, commander, workflow.MoveStage{To: domain.StageConcluded}, end)
+	require.NoError(t, err)
+	require.Equal(t, []workflow.EventType{workflow.EventBridgeClosed, workflow.EventBridgeClosed,
+		workflow.EventStageChanged}, eventTypes(evs), "each bridge's closing is on the timeline")
+	require.Equal(t, &workflow.BridgeClosed{Kind: domain.BridgeTechnical}, evs[0].Data)
+	require.Equal(t, &workflow.BridgeClosed{Kind: domain.BridgeCustomer}, evs[1].Data)
 	s = runAt(t, s, commander, workflow.MoveStage{To: domain.StageConcluded}, end)
 
 	require.Equal(t, domain.StageConcluded, s.Stage)
