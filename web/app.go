@@ -126,12 +126,15 @@ func (c CriteriaForm) HasImpact(i string) bool { return slices.Contains(c.Busine
 // DeclareForm is the declaration form, as typed, with its errors and the verdict of its criteria.
 type DeclareForm struct {
 	Title, Description string
-	Components         []string
-	Criteria           CriteriaForm
-	Errors             map[string]string
-	Verdict            *Verdict
-	AllComponents      []Option
-	Options            CriteriaOptions
+	// DetectedAt and ImpactStartedAt are optional local times (datetime-local, in Zone) as typed.
+	DetectedAt, ImpactStartedAt string
+	Zone                        string
+	Components                  []string
+	Criteria                    CriteriaForm
+	Errors                      map[string]string
+	Verdict                     *Verdict
+	AllComponents               []Option
+	Options                     CriteriaOptions
 }
 
 // Verdict is a classification, criterion by criterion.

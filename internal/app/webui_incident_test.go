@@ -313,3 +313,28 @@ func TestWebWarRoomEventsStreamTellsWatchersOfChangesMadeOnAnotherReplica(t *tes
 		}
 	}
 }
+
+// Declaring from the UI may say when the fault was detected and when impact began, in the organisation's zone, so
+// the numbers (time to declare, MTTR) count from then; a time that is not one is shown on the form, nothing declared.
+func TestWebDeclareTakesDetectionAndImpactTimesInTheOrganisationsZone(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	u := e.signIn("responder")
+	form := url.Values{"title": {"Edge errors"}, "components": {"api"}, "severity": {"low"}, "urgency": {"low"},
+		"detected_at": {"2026-03-02T09:15"}, "impact_started_at": {"soon"}}
+	p := u.post("/app/incidents/new", form)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status)
+	require.NotEmpty(t, p.text(`[data-testid="impact_started_at-error"]`))
+	require.Equal(t, "2026-03-02T09:15", p.doc.Find(`#detected_at`).AttrOr("value", ""))
+	require.Zero(t, e.incidentCount())
+
+	form.Set("impact_started_at", "2026-03-02T09:05")
+	p = u.post("/app/incidents/new", form)
+	require.Equal(t, http.StatusSeeOther, p.status, p.body)
+	list := e.do("admin", "GET", "/api/v1/incidents", nil, 200)["incidents"].([]any)
+	require.Len(t, list, 1)
+	ms := list[0].(map[string]any)["milestones"].(map[string]any)
+	// The harness's zone is UTC.
+	require.Equal(t, "2026-03-02T09:15:00Z", ms["detected"])
+	require.Equal(t, "2026-03-02T09:05:00Z", ms["impact_started"])
+}

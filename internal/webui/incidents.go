@@ -240,6 +240,9 @@ func (u *UI) declarePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) renderDeclare(w http.ResponseWriter, r *http.Request, status int, f web.DeclareForm, errMsg string) {
+	if f.Zone == "" {
+		f.Zone = u.zone().String()
+	}
 	comps, err := u.Components.List(r.Context())
 	if err != nil {
 		u.serverError(w, r, err)
@@ -257,7 +260,17 @@ func (u *UI) renderDeclare(w http.ResponseWriter, r *http.Request, status int, f
 func (u *UI) declare(w http.ResponseWriter, r *http.Request) {
 	cf, c, ferr := criteriaForm(r.PostForm)
 	f := web.DeclareForm{Title: r.PostFormValue("title"), Description: r.PostFormValue("description"),
-		Components: r.PostForm["components"], Criteria: cf, Errors: map[string]string{}}
+		Components: r.PostForm["components"], Criteria: cf, Errors: map[string]string{},
+		DetectedAt: strings.TrimSpace(r.PostFormValue("detected_at")), ImpactStartedAt: strings.TrimSpace(r.PostFormValue("impact_started_at")),
+		Zone: u.zone().String()}
+	detected, derr := localTime(f.DetectedAt, u.zone())
+	if derr != nil {
+		f.Errors["detected_at"] = derr.Error()
+	}
+	impact, ierr := localTime(f.ImpactStartedAt, u.zone())
+	if ierr != nil {
+		f.Errors["impact_started_at"] = ierr.Error()
+	}
 	verdict, err := u.verdict(r, c, f.Components)
 	if err != nil {
 		u.serverError(w, r, err)
@@ -269,13 +282,17 @@ func (u *UI) declare(w http.ResponseWriter, r *http.Request) {
 		u.renderDeclare(w, r, http.StatusUnprocessableEntity, f, "scope customers affected "+ferr.Message)
 		return
 	}
+	if derr != nil || ierr != nil {
+		u.renderDeclare(w, r, http.StatusUnprocessableEntity, f, "a time is not a date and time")
+		return
+	}
 	if r.PostFormValue("preview") != "" { // the no-JavaScript "check the classification" button
 		u.renderDeclare(w, r, http.StatusOK, f, "")
 		return
 	}
 	a, _ := ActorFrom(r.Context())
 	d, err := u.Incidents.Declare(r.Context(), a, incident.DeclareInput{Title: f.Title, Description: f.Description,
-		Components: f.Components, Criteria: c, Source: "ui"})
+		Components: f.Components, Criteria: c, Source: "ui", DetectedAt: detected, ImpactStartedAt: impact})
 	if err != nil {
 		if !clientError(err) {
 			u.serverError(w, r, err)
@@ -286,4 +303,20 @@ func (u *UI) declare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u.redirect(w, r, "/app/incidents/"+d.Record.State.Key, "Declared "+d.Record.State.Key+" ("+string(d.Record.State.Kind)+")")
+}
+
+// localTime reads a datetime-local field in the organisation's zone; empty is none.
+func localTime(v string, loc *time.Location) (*time.Time, error) {
+	if v == "" {
+		return nil, nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
+			if t.Year() < 1970 || t.Year() > 9999 {
+				return nil, fmt.Errorf("must be between the years 1970 and 9999")
+			}
+			return &t, nil
+		}
+	}
+	return nil, fmt.Errorf("is not a date and time such as 2026-12-03T14:05")
 }
