@@ -41,7 +41,9 @@ fmt:
 
 ## drill: run a complete major incident through the REST API of the mim started by `make run`
 drill: build
-	@MIM_TOKEN=$$(./$(BIN) token create --user admin@example.com --name drill) && MIM_URL=$(MIM_URL) MIM_TOKEN=$$MIM_TOKEN ./$(BIN) drill
+	@MIM_TOKEN=$$(./$(BIN) token create --user admin@example.com --name drill) && \
+	MIM_URL=$(MIM_URL) MIM_TOKEN=$$MIM_TOKEN ./$(BIN) drill; rc=$$?; \
+	./$(BIN) token revoke --user admin@example.com --name drill >/dev/null; exit $$rc
 
 ## bench: Go benchmarks, then wrk against a running mim (start one with `make run`)
 bench:

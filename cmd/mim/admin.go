@@ -106,8 +106,11 @@ func userCmd(ctx context.Context, args []string, getenv func(string) string, std
 }
 
 func tokenCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "revoke" {
+		return tokenRevokeCmd(ctx, args[1:], getenv, stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "create" {
-		return fmt.Errorf("usage: mim token create --user E [--name N] [--scopes read,write,admin]")
+		return fmt.Errorf("usage: mim token create --user E [--name N] [--scopes read,write,admin] | mim token revoke --user E --name N")
 	}
 	var user, name, scopes string
 	cfg, _, err := config.Load("token create", args[1:], getenv, stderr, func(fs *flag.FlagSet) {
@@ -133,6 +136,43 @@ func tokenCmd(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 		fmt.Fprintln(stdout, plain)
+		return nil
+	})
+}
+
+// tokenRevokeCmd revokes every live token of a user with a name: what `make drill` does with the token it made.
+func tokenRevokeCmd(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	var user, name string
+	cfg, _, err := config.Load("token revoke", args, getenv, stderr, func(fs *flag.FlagSet) {
+		fs.StringVar(&user, "user", "", "email or id of the user whose tokens to revoke")
+		fs.StringVar(&name, "name", "", "the name of the tokens to revoke")
+	})
+	if err != nil {
+		return err
+	}
+	if user == "" || name == "" {
+		return fmt.Errorf("--user and --name are required")
+	}
+	return withDatabase(ctx, cfg, stderr, func(_ string, db *postgres.DB) error {
+		accounts := account.NewService(postgres.NewAccountStore(db))
+		u, err := accounts.User(ctx, user)
+		if err != nil {
+			return err
+		}
+		tokens, err := accounts.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, t := range tokens {
+			if t.UserID == u.ID && t.Name == name && t.RevokedAt == nil {
+				if err := accounts.RevokeToken(ctx, t.ID); err != nil {
+					return err
+				}
+				n++
+			}
+		}
+		fmt.Fprintf(stdout, "revoked %d token(s) named %q of %s\n", n, name, u.Email)
 		return nil
 	})
 }

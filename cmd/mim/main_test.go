@@ -123,6 +123,27 @@ func TestServeEmbeddedSurvivesRestart(t *testing.T) {
 		"components":["control-plane-eu"],"scope":{"regions":["eu"]},"business_impact":["security_enforcement"]}`)
 	require.Equal(t, 201, status, fmt.Sprint(inc))
 	key := inc["key"].(string)
+
+	// `mim token revoke` ends every live token of a user with a name, as `make drill` does with its own.
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"token", "create", "--user", "admin@example.com", "--name", "drill"},
+		getenv(env), nil, &out, io.Discard))
+	drillToken := strings.TrimSpace(out.String())
+	me := func(tok string) int {
+		req, _ := http.NewRequest("GET", base+"/api/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, 200, me(drillToken))
+	out.Reset()
+	require.NoError(t, run(context.Background(), []string{"token", "revoke", "--user", "admin@example.com", "--name", "drill"},
+		getenv(env), nil, &out, io.Discard))
+	require.Contains(t, out.String(), "revoked 1 token")
+	require.Equal(t, 401, me(drillToken))
+	require.Equal(t, 200, me(token), "tokens of another name stay")
 	stop()
 
 	// Restarted with a private metrics listener: Prometheus reads it there, the public port still says nothing.

@@ -294,7 +294,8 @@ func (a *App) mountPages(logger *slog.Logger) {
 		})
 	})
 	a.UI.ExtraNav = append(a.UI.ExtraNav, web.NavLink{Label: "Post-incident", Href: "/app/post-incident"},
-		web.NavLink{Label: "Reports", Href: "/app/reports"})
+		web.NavLink{Label: "Actions", Href: "/app/corrective-actions"}, web.NavLink{Label: "Problems", Href: "/app/problems"},
+		web.NavLink{Label: "Holidays", Href: "/app/holidays"}, web.NavLink{Label: "Reports", Href: "/app/reports"})
 }
 
 // subscriptionAdmin is the subscription service and its store, as the UI's subscriber page uses them.
