@@ -350,12 +350,17 @@ func (a *API) listActions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) writeAction(w http.ResponseWriter, r *http.Request, status int, act postincident.CorrectiveAction, err error) {
+	a.writeVersioned(w, r, status, act.Version, act, err)
+}
+
+// writeVersioned answers a versioned record with its version as the ETag (to send back in If-Match), or the error.
+func (a *API) writeVersioned(w http.ResponseWriter, r *http.Request, status, version int, body any, err error) {
 	if err != nil {
 		WriteError(w, r, a.Logger, err)
 		return
 	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(act.Version)))
-	writeJSON(w, status, act)
+	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(version)))
+	writeJSON(w, status, body)
 }
 
 func (a *API) createAction(w http.ResponseWriter, r *http.Request) {
@@ -434,12 +439,7 @@ func (a *API) listProblems(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, status int, p postincident.Problem, err error) {
-	if err != nil {
-		WriteError(w, r, a.Logger, err)
-		return
-	}
-	w.Header().Set("ETag", strconv.Quote(strconv.Itoa(p.Version)))
-	writeJSON(w, status, p)
+	a.writeVersioned(w, r, status, p.Version, p, err)
 }
 
 func (a *API) createProblem(w http.ResponseWriter, r *http.Request) {
