@@ -108,6 +108,8 @@ type Clock struct {
 	Running, Overdue bool
 	Text             string
 	Due              Stamp
+	// Idle says in words why no update is due when the clock does not run.
+	Idle string
 }
 
 // CriteriaOptions are the values the criteria fields take.

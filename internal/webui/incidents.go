@@ -120,7 +120,16 @@ func (u *UI) row(rec incident.Record, now time.Time) web.IncidentRow {
 func (u *UI) clock(s workflow.Incident, now time.Time) web.Clock {
 	c := s.UpdateClock(u.Cadence)
 	if !c.Running {
-		return web.Clock{}
+		switch {
+		case !s.IsOpen():
+			return web.Clock{Idle: "—"}
+		case s.Kind != domain.KindMajor:
+			return web.Clock{Idle: "no cadence (standard)"}
+		case s.LatestPublished() != nil:
+			return web.Clock{Idle: "resolved: no update due"}
+		default:
+			return web.Clock{Idle: "no update due yet"}
+		}
 	}
 	out := web.Clock{Running: true, Due: stamp(c.DueAt, u.zone()), Overdue: c.Overdue(now)}
 	if out.Overdue {
