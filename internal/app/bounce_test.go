@@ -305,3 +305,27 @@ func TestBC32SameEventPostedConcurrentlyIsAppliedOnce(t *testing.T) {
 	require.Equal(t, map[string]int{"200 applied": 1, "200 duplicate": 7}, count)
 	require.Equal(t, float64(1), n.subscribersByAddress()["jack@example.com"]["soft_bounces"])
 }
+
+// BC-32: a late report of a bounce from before an admin's reactivation does not undo it; a provider time in the
+// future is taken as now.
+func TestBC32LateBounceDoesNotUndoAReactivation(t *testing.T) {
+	t.Parallel()
+	n := setupNotify(t, func(c *config.Config) { c.BounceWebhookSecret = bounceSecret })
+	n.confirmed("jo@example.com")
+	now := time.Now()
+	r := n.emailEvent(bounceSecret, now, map[string]any{"type": "hard_bounce", "email": "jo@example.com",
+		"event_id": "evt-jo-1", "at": "9999-12-31T23:59:59Z"})
+	require.Equal(t, 200, r.status, string(r.body))
+	jo := n.subscribersByAddress()["jo@example.com"]
+	require.Equal(t, "bounced", jo["status"])
+	statusAt, err := time.Parse(time.RFC3339Nano, jo["status_at"].(string))
+	require.NoError(t, err)
+	require.WithinDuration(t, now, statusAt, time.Minute, "a time in the future counts as now")
+
+	n.do("admin", "POST", "/api/v1/subscribers/"+jo["id"].(string)+"/reactivate", nil, 200)
+	r = n.emailEvent(bounceSecret, time.Now(), map[string]any{"type": "hard_bounce", "email": "jo@example.com",
+		"event_id": "evt-jo-2", "at": now.Add(-time.Hour).UTC().Format(time.RFC3339)})
+	require.Equal(t, 200, r.status, string(r.body))
+	require.Contains(t, string(r.body), "stale")
+	require.Equal(t, "active", n.subscribersByAddress()["jo@example.com"]["status"])
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -329,4 +330,30 @@ func TestWebBrandingNameSignsSubscriptionEmails(t *testing.T) {
 	mails = n.mail.WaitFor(t, "erin@example.com", 2)
 	require.True(t, strings.HasPrefix(mails[1].Subject, "[Acme Cloud] API latency"), mails[1].Subject)
 	require.True(t, strings.HasPrefix(strings.ReplaceAll(mails[1].Text, "\r\n", "\n"), "Acme Cloud\n"), mails[1].Text)
+}
+
+// A reset does not let versions start again: a form loaded before it is refused after a new save, not applied over
+// it. A version no stored brand can have, and a NUL in any UI form, are refused without a 500.
+func TestWebBrandingVersionsNeverRepeatAndOddFormsAreRefused(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	admin := e.signIn("admin")
+	admin.get("/app/branding")
+	admin.follow("/app/branding", brandForm("0", "X", ""))
+	b, _ := storedBrand(t, e)
+	stale := strconv.Itoa(b.Version)
+	admin.follow("/app/branding/reset", url.Values{"version": {stale}})
+	admin.follow("/app/branding", brandForm("0", "Y", ""))
+	p := admin.post("/app/branding", brandForm(stale, "Stale", ""))
+	require.Equal(t, http.StatusConflict, p.status, p.body)
+	b, _ = storedBrand(t, e)
+	require.Equal(t, "Y", b.Name)
+
+	for _, v := range []string{"2147483648", "99999999999"} {
+		require.Less(t, admin.post("/app/branding", brandForm(v, "Big", "")).status, 500)
+		require.Less(t, admin.post("/app/branding/reset", url.Values{"version": {v}}).status, 500)
+	}
+	r := admin.post("/app/admin/resolver-groups", url.Values{"name": {"a\x00b"}, "email": {"g@example.com"}})
+	require.Equal(t, http.StatusBadRequest, r.status, r.body)
+	require.Contains(t, r.body, "NUL")
 }

@@ -88,7 +88,7 @@ func (s *BrandStore) SaveBrand(ctx context.Context, b domain.Brand, version int,
 		// The row is locked (or, absent, the insert conflicts) so two saves from the same version cannot both win.
 		tag, err := tx.Exec(ctx, `
 			INSERT INTO branding (id, name, accent, links, logo, logo_type, version, updated_by)
-			SELECT true, $1, $2, $3, $4, $5, 1, $7 WHERE $6 = 0
+			SELECT true, $1, $2, $3, $4, $5, nextval('branding_version_seq'), $7 WHERE $6 = 0
 			ON CONFLICT (id) DO NOTHING`, b.Name, b.Accent, links, logo, logoType, version, b.UpdatedBy)
 		if err != nil {
 			return mapError(err)
@@ -97,7 +97,7 @@ func (s *BrandStore) SaveBrand(ctx context.Context, b domain.Brand, version int,
 			tag, err = tx.Exec(ctx, `
 				UPDATE branding SET name = $1, accent = $2, links = $3,
 					logo = CASE WHEN $7 THEN logo ELSE $4 END, logo_type = CASE WHEN $7 THEN logo_type ELSE $5 END,
-					version = version + 1, updated_at = now(), updated_by = $8
+					version = nextval('branding_version_seq'), updated_at = now(), updated_by = $8
 				WHERE id AND version = $6`, b.Name, b.Accent, links, logo, logoType, version, keepLogo, b.UpdatedBy)
 			if err != nil {
 				return mapError(err)

@@ -50,6 +50,9 @@ const (
 	EventApplied   EmailEventResult = "applied"   // the subscriber's state changed or the soft bounce was counted
 	EventDuplicate EmailEventResult = "duplicate" // this event id was handled before: nothing changed
 	EventUnknown   EmailEventResult = "unknown"   // no subscriber has the address: stored, nothing else
+	// EventStale: the event is dated before the subscriber's last reactivation: stored, nothing else (an admin's
+	// reactivation is not undone by a late report of what happened before it).
+	EventStale EmailEventResult = "stale"
 )
 
 // maxReason bounds a stored reason: providers send whole SMTP transcripts.
@@ -71,8 +74,9 @@ func (s *Service) RecordEmailEvent(ctx context.Context, ev EmailEvent) (EmailEve
 	}
 	ev.Email = addr
 	ev.Reason = clip(strings.TrimSpace(strings.ToValidUTF8(ev.Reason, "")), maxReason)
-	if ev.At.IsZero() {
-		ev.At = s.now()
+	// The provider's time is taken when it is plausible; one in the future or years back is replaced by now.
+	if now := s.now(); ev.At.IsZero() || ev.At.After(now.Add(5*time.Minute)) || ev.At.Before(now.AddDate(-1, 0, 0)) {
+		ev.At = now
 	}
 	if ev.Reason == "" {
 		ev.Reason = defaultReason[ev.Type]
@@ -101,6 +105,10 @@ func (s *Service) RecordEmailEvent(ctx context.Context, ev EmailEvent) (EmailEve
 			return nil
 		}
 		at := ev.At
+		if sub.ReactivatedAt != nil && at.Before(*sub.ReactivatedAt) {
+			result = EventStale
+			return nil
+		}
 		switch ev.Type {
 		case SoftBounce:
 			sub.SoftBounces++

@@ -79,7 +79,7 @@ func (u *UI) saveBranding(w http.ResponseWriter, r *http.Request) {
 		f.Links = append(f.Links, l)
 		b.Links = append(b.Links, domain.BrandLink{Label: l.Label, URL: l.URL})
 	}
-	version, verr := strconv.Atoi(f.Version)
+	version, verr := formVersion(f.Version)
 	keepLogo := !f.RemoveLogo
 	logo, logoType, err := uploadedLogo(r)
 	if err == nil && logo != nil {
@@ -99,7 +99,7 @@ func (u *UI) saveBranding(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *UI) resetBranding(w http.ResponseWriter, r *http.Request) {
-	version, err := strconv.Atoi(r.PostFormValue("version"))
+	version, err := formVersion(r.PostFormValue("version"))
 	if err != nil || version <= 0 {
 		err = domain.Errorf(domain.ErrConflict, "edit_conflict", "no brand is stored any more: nothing to reset")
 	} else {
@@ -167,4 +167,10 @@ func uploadedLogo(r *http.Request) ([]byte, string, error) {
 		return nil, "", invalid("must be a PNG, SVG, JPEG, WebP or GIF image")
 	}
 	return body, ct, nil
+}
+
+// formVersion reads a form's version: a stored version is a PostgreSQL integer, so anything larger is out of date.
+func formVersion(v string) (int, error) {
+	n, err := strconv.ParseInt(v, 10, 32)
+	return int(n), err
 }

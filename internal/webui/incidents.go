@@ -272,11 +272,11 @@ func (u *UI) declare(w http.ResponseWriter, r *http.Request) {
 		Components: r.PostForm["components"], Criteria: cf, Errors: map[string]string{},
 		DetectedAt: strings.TrimSpace(r.PostFormValue("detected_at")), ImpactStartedAt: strings.TrimSpace(r.PostFormValue("impact_started_at")),
 		Zone: u.zone().String()}
-	detected, derr := localTime(f.DetectedAt, u.zone())
+	detected, derr := localTime(f.DetectedAt, u.zone(), u.now())
 	if derr != nil {
 		f.Errors["detected_at"] = derr.Error()
 	}
-	impact, ierr := localTime(f.ImpactStartedAt, u.zone())
+	impact, ierr := localTime(f.ImpactStartedAt, u.zone(), u.now())
 	if ierr != nil {
 		f.Errors["impact_started_at"] = ierr.Error()
 	}
@@ -292,7 +292,7 @@ func (u *UI) declare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if derr != nil || ierr != nil {
-		u.renderDeclare(w, r, http.StatusUnprocessableEntity, f, "a time is not a date and time")
+		u.renderDeclare(w, r, http.StatusUnprocessableEntity, f, "a time cannot be used: see beside the field")
 		return
 	}
 	if r.PostFormValue("preview") != "" { // the no-JavaScript "check the classification" button
@@ -314,18 +314,30 @@ func (u *UI) declare(w http.ResponseWriter, r *http.Request) {
 	u.redirect(w, r, "/app/incidents/"+d.Record.State.Key, "Declared "+d.Record.State.Key+" ("+string(d.Record.State.Kind)+")")
 }
 
-// localTime reads a datetime-local field in the organisation's zone; empty is none.
-func localTime(v string, loc *time.Location) (*time.Time, error) {
+// localTime reads a datetime-local field in the organisation's zone; empty is none. A local time that a
+// daylight-saving change skips is refused (it never happened); one it repeats is read as its first occurrence.
+func localTime(v string, loc *time.Location, now time.Time) (*time.Time, error) {
 	if v == "" {
 		return nil, nil
 	}
 	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02T15:04:05"} {
-		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
-			if t.Year() < 1970 || t.Year() > 9999 {
-				return nil, fmt.Errorf("must be between the years 1970 and 9999")
-			}
-			return &t, nil
+		t, err := time.ParseInLocation(layout, v, loc)
+		if err != nil {
+			continue
 		}
+		if t.In(loc).Format(layout) != v {
+			return nil, fmt.Errorf("does not exist in %s: a daylight-saving change skips it", loc)
+		}
+		if earlier := t.Add(-time.Hour); earlier.In(loc).Format(layout) == v {
+			t = earlier
+		}
+		if u := t.UTC(); u.Year() < 1970 || u.Year() > 9999 {
+			return nil, fmt.Errorf("must be between the years 1970 and 9999")
+		}
+		if t.After(now.Add(time.Minute)) {
+			return nil, fmt.Errorf("must not be in the future")
+		}
+		return &t, nil
 	}
 	return nil, fmt.Errorf("is not a date and time such as 2026-12-03T14:05")
 }

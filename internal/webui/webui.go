@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/a-h/templ"
 	"github.com/go-chi/chi/v5"
@@ -200,6 +201,11 @@ func (u *UI) LoadSession(next http.Handler) http.Handler {
 					"it is too large or not a form; nothing was changed"))
 				return
 			}
+			if !storableForm(r.PostForm) {
+				u.renderStatus(w, r, http.StatusBadRequest, u.page(r, "Bad form"), web.Message("The form could not be read",
+					"a field holds a NUL character or text that is not UTF-8, which mim cannot store; nothing was changed"))
+				return
+			}
 			if !sameToken(r.PostFormValue("csrf_token"), si.sess.CSRF) {
 				u.forbidden(w, r, "this form has expired or did not come from mim (CSRF check failed): reload the page and try again")
 				return
@@ -207,6 +213,22 @@ func (u *UI) LoadSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, si)))
 	})
+}
+
+// storableForm reports whether every field is valid UTF-8 without NUL: PostgreSQL stores nothing else as text, and
+// such input is never a person's typing.
+func storableForm(form url.Values) bool {
+	for k, vs := range form {
+		if !utf8.ValidString(k) || strings.ContainsRune(k, 0) {
+			return false
+		}
+		for _, v := range vs {
+			if !utf8.ValidString(v) || strings.ContainsRune(v, 0) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // isMultipart reports whether a request's body is a multipart form (one with a file).

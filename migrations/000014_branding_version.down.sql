@@ -1,0 +1,1 @@
+DROP SEQUENCE IF EXISTS branding_version_seq;
