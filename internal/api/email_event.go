@@ -159,7 +159,14 @@ func (a *API) EmailEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxEmailEventBytes))
 	if err != nil {
-		WriteError(w, r, a.Logger, errTooLarge)
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			WriteError(w, r, a.Logger, &domain.Error{Kind: domain.ErrTooLarge, Code: "body_too_large",
+				Message: fmt.Sprintf("an email event is at most %d bytes", maxEmailEventBytes)})
+			return
+		}
+		WriteError(w, r, a.Logger, &domain.Error{Kind: domain.ErrInvalid, Code: "invalid_request",
+			Message: "the request body could not be read"})
 		return
 	}
 	if err := verifyStandardWebhook(r.Header, body, a.BounceWebhookKey, a.now()); err != nil {

@@ -357,3 +357,19 @@ func TestWebBrandingVersionsNeverRepeatAndOddFormsAreRefused(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, r.status, r.body)
 	require.Contains(t, r.body, "NUL")
 }
+
+// Link rows past the allowed five are refused, whatever their numbers, never dropped without a word.
+func TestWebBrandingRefusesLinksPastTheLimitWhateverTheirNumbers(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	admin := e.signIn("admin")
+	admin.get("/app/branding")
+	f := brandForm("0", "Many links", "", "A", "https://a.example.com", "B", "https://b.example.com",
+		"C", "https://c.example.com", "D", "https://d.example.com", "E", "https://e.example.com")
+	f.Set("link_label_9", "Nine")
+	f.Set("link_url_9", "https://nine.example.com")
+	p := admin.post("/app/branding", f)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status, p.body)
+	_, stored := storedBrand(t, e)
+	require.False(t, stored)
+}

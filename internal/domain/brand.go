@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -53,7 +54,10 @@ func ValidAccent(s string) bool { return accentPattern.MatchString(s) }
 func ValidateBrand(b *Brand) error {
 	var v Validator
 	b.Name = strings.TrimSpace(b.Name)
-	v.Check(b.Name != "", "name", "is required")
+	// A name of nothing but invisible format characters (bidi overrides, zero-width spaces) shows as a blank page.
+	v.Check(strings.TrimSpace(strings.Map(dropFormat, b.Name)) != "", "name", "is required")
+	v.Check(!strings.ContainsAny(b.Name, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), "name",
+		"must not hold text-direction controls")
 	v.Check(utf8.RuneCountInString(b.Name) <= maxBrandName, "name", "must be at most 80 characters")
 	v.Check(!strings.ContainsAny(b.Name, "\r\n"), "name", "must be one line")
 	b.Accent = strings.ToLower(strings.TrimSpace(b.Accent))
@@ -86,4 +90,11 @@ func LogoType(ct string) bool {
 		return true
 	}
 	return false
+}
+
+func dropFormat(r rune) rune {
+	if unicode.Is(unicode.Cf, r) {
+		return -1
+	}
+	return r
 }

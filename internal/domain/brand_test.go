@@ -51,3 +51,16 @@ func TestValidateBrandRefusesWhatThePublicPageMustNotShow(t *testing.T) {
 	require.Equal(t, "Acme", b.Name)
 	require.Equal(t, "#0b6e4f", b.Accent)
 }
+
+func TestBrandNameMustBeVisibleText(t *testing.T) {
+	for _, name := range []string{"\u202e\u200b", "\u200b \u2060", "Acme \u202e status"} {
+		b := domain.Brand{Name: name}
+		if err := domain.ValidateBrand(&b); err == nil {
+			t.Errorf("%q: want refused", name)
+		}
+	}
+	b := domain.Brand{Name: "Acme status"}
+	if err := domain.ValidateBrand(&b); err != nil {
+		t.Errorf("a plain name is refused: %v", err)
+	}
+}

@@ -71,7 +71,16 @@ func (u *UI) saveBranding(w http.ResponseWriter, r *http.Request) {
 	if a, ok := ActorFrom(r.Context()); ok {
 		b.UpdatedBy = cmp.Or(a.Name, a.Email)
 	}
-	for i := range domain.MaxBrandLinks + 1 { // one more than allowed would be refused, never silently dropped
+	// Every posted link row is read, so one more than allowed is refused, never silently dropped.
+	rows := domain.MaxBrandLinks + 1
+	for k := range r.PostForm {
+		if n, ok := strings.CutPrefix(k, "link_label_"); ok {
+			if i, err := strconv.Atoi(n); err == nil && i >= rows && i < 100 {
+				rows = i + 1
+			}
+		}
+	}
+	for i := range rows {
 		l := web.BrandingLink{Label: r.PostFormValue("link_label_" + strconv.Itoa(i)), URL: r.PostFormValue("link_url_" + strconv.Itoa(i))}
 		if strings.TrimSpace(l.Label) == "" && strings.TrimSpace(l.URL) == "" {
 			continue
