@@ -13,6 +13,7 @@ import (
 
 	"github.com/mimhq/mim/internal/config"
 	"github.com/mimhq/mim/internal/delivery"
+	"github.com/mimhq/mim/internal/subscription"
 )
 
 // The admin's subscriber page: only admins; refused input shown with the input kept and escaped; a webhook's
@@ -111,4 +112,24 @@ func TestWebAdminManagesSubscribersAndTheDeliveryLog(t *testing.T) {
 	p = admin.follow("/app/admin/subscribers/"+hookID+"/delete", url.Values{})
 	require.Equal(t, 0, p.doc.Find(`#subscriber-`+hookID).Length())
 	require.Equal(t, http.StatusNotFound, admin.post("/app/admin/subscribers/"+hookID+"/delete", url.Values{}).status)
+}
+
+// A complained address is restored from the admin page only with the override ticked and a reason; the refusal says
+// so in the page's words.
+func TestWebReactivatingAComplainedSubscriberNeedsTheOverride(t *testing.T) {
+	t.Parallel()
+	n := setupNotify(t, nil)
+	n.confirmed("kim@example.com")
+	_, err := n.app.Subscriptions.RecordEmailEvent(t.Context(), subscription.EmailEvent{ID: "evt-kim",
+		Type: subscription.Complaint, Email: "kim@example.com", Reason: "abuse report"})
+	require.NoError(t, err)
+	id := n.subscribersByAddress()["kim@example.com"]["id"].(string)
+	admin := n.signIn("admin")
+	admin.get("/app/admin/subscribers")
+	p := admin.post("/app/admin/subscribers/"+id+"/reactivate", url.Values{})
+	require.Equal(t, http.StatusConflict, p.status, p.body)
+	require.Contains(t, p.body, "override the complaint")
+	require.NotContains(t, p.body, `{"override"`)
+	p = admin.follow("/app/admin/subscribers/"+id+"/reactivate", url.Values{"override": {"yes"}, "reason": {"asked us by phone"}})
+	require.Equal(t, "active", n.subscribersByAddress()["kim@example.com"]["status"])
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/mimhq/mim/internal/delivery"
+	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/web"
 )
@@ -141,7 +142,11 @@ func (u *UI) subscriberRefused(w http.ResponseWriter, r *http.Request, err error
 		u.serverError(w, r, err)
 		return
 	}
-	u.renderSubscribers(w, r, statusOf(err), web.Subscribers{FormChannel: string(delivery.ChannelEmail)}, describe(err))
+	msg := describe(err)
+	if de := domain.AsError(err); de != nil && de.Code == "complaint_override_required" {
+		msg = "this address reported mim's mail as spam: tick \"override the complaint\" and say why to send it mail again"
+	}
+	u.renderSubscribers(w, r, statusOf(err), web.Subscribers{FormChannel: string(delivery.ChannelEmail)}, msg)
 }
 
 // deliveryPage is how many deliveries the log shows at a time.
