@@ -45,9 +45,9 @@ drill: build
 	MIM_URL=$(MIM_URL) MIM_TOKEN=$$MIM_TOKEN ./$(BIN) drill; rc=$$?; \
 	./$(BIN) token revoke --user admin@example.com --name drill >/dev/null; exit $$rc
 
-## bench: Go benchmarks, then wrk against a running mim (start one with `make run`)
+## bench: Go benchmarks, then wrk against a running mim (start one with `make run`), then the delivery figures
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -skip 'BenchmarkEnqueue100k|BenchmarkWebhookDeliveries' -benchmem ./...
 	./scripts/bench.sh $(MIM_URL)
 	./scripts/bench-delivery.sh
 

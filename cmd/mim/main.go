@@ -35,6 +35,8 @@ Usage:
   mim user password --email E   (the new web UI password on standard input)
   mim token create --user E [--name N] [--scopes read,write,admin]
                                  print a new API token, once
+  mim token revoke --user E --name N
+                                 revoke every live token of a user with that name
   mim drill [--url U] [--token T] run a complete major incident through the REST API of a running mim
   mim import statuspage FILE...  import components and incident history from Statuspage v2 JSON exports
                                  (summary.json, incidents.json, components.json); importing again adds nothing

@@ -44,7 +44,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	// The heap is small (snapshots of the public state, pools) and the public page is served at tens of thousands of
 	// requests a second during an outage: collecting less often cuts the tail latency that garbage collection adds
-	// (p99 of / 9.2 → 8.3 ms in docs/performance.md) for a few megabytes. GOGC, when set, still decides.
+	// (docs/performance.md, "garbage collection tuned") for a few megabytes. GOGC, when set, still decides.
 	if getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
 	}

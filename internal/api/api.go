@@ -53,14 +53,14 @@ type API struct {
 	Comms *comms.Service
 	// Cadence decides when an incident's next update is due; the zero value means workflow.DefaultCadence.
 	Cadence workflow.Cadence
-	// Now is the clock maintenance phases, update and post-incident deadlines are evaluated with; nil means time.Now.
 	// Subscriptions are the public subscribers; SubscribeLimit is the per-client limit it shares with the public
 	// form; Deliveries is the delivery log.
 	Subscriptions  *subscription.Service
 	SubscribeLimit *httprate.RateLimiter
 	Deliveries     *delivery.Engine
-	Now            func() time.Time
-	Logger         *slog.Logger
+	// Now is the clock maintenance phases, update and post-incident deadlines are evaluated with; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 
 	// BounceWebhookKey verifies the email provider's signed bounce and complaint events (MIM_BOUNCE_WEBHOOK_SECRET,
 	// decoded); empty turns POST /hooks/email-events off.

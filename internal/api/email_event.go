@@ -165,8 +165,8 @@ func (a *API) EmailEvents(w http.ResponseWriter, r *http.Request) {
 				Message: fmt.Sprintf("an email event is at most %d bytes", maxEmailEventBytes)})
 			return
 		}
-		WriteError(w, r, a.Logger, &domain.Error{Kind: domain.ErrInvalid, Code: "invalid_request",
-			Message: "the request body could not be read"})
+		WriteError(w, r, a.Logger, &domain.Error{Kind: domain.ErrBadRequest, Code: "invalid_body",
+			Message: "could not read the request body"})
 		return
 	}
 	if err := verifyStandardWebhook(r.Header, body, a.BounceWebhookKey, a.now()); err != nil {

@@ -424,7 +424,7 @@ func (a *API) listProblems(w http.ResponseWriter, r *http.Request) {
 	status := postincident.ProblemStatus(r.URL.Query().Get("status"))
 	if status != "" {
 		var v domain.Validator
-		domain.OneOf(&v, "status", status, []postincident.ProblemStatus{postincident.ProblemOpen, postincident.ProblemClosed})
+		domain.OneOf(&v, "status", status, postincident.ProblemStatuses)
 		if err := v.Err(); err != nil {
 			WriteError(w, r, a.Logger, err)
 			return

@@ -51,11 +51,7 @@ func (a *API) presentIncident(rec incident.Record) incidentJSON {
 		Incident: s, Severity: s.Criteria.Severity, Urgency: s.Criteria.Urgency, Priority: s.Classification.Priority,
 		PublicStatus: s.PublicStatus(), Version: rec.Version, CreatedAt: rec.CreatedAt, UpdatedAt: rec.UpdatedAt,
 	}
-	cadence := a.Cadence
-	if cadence == (workflow.Cadence{}) {
-		cadence = workflow.DefaultCadence()
-	}
-	if clk := s.UpdateClock(cadence); clk.Running {
+	if clk := s.UpdateClock(a.Cadence.OrDefault()); clk.Running {
 		due := clk.DueAt
 		out.UpdateDueAt, out.UpdateOverdue = &due, clk.Overdue(a.now())
 	}

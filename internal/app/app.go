@@ -36,7 +36,6 @@ import (
 	"github.com/mimhq/mim/internal/statuspage"
 	"github.com/mimhq/mim/internal/subscription"
 	"github.com/mimhq/mim/internal/webui"
-	"github.com/mimhq/mim/internal/workflow"
 	"github.com/mimhq/mim/web"
 )
 
@@ -109,10 +108,7 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 	a.PostIncident.BaseURL, a.PostIncident.OnPublicChange = cfg.BaseURL, a.StatusPage.Invalidate
 	a.PostIncident.Now = opt.Now
 	a.IncidentStore.AddReaction(a.PostIncident.React)
-	cadence := cfg.Cadence
-	if cadence == (workflow.Cadence{}) {
-		cadence = workflow.DefaultCadence()
-	}
+	cadence := cfg.Cadence.OrDefault()
 	a.Comms = comms.New(comms.Deps{Pool: db.Pool, Incidents: a.Incidents, Now: opt.Now,
 		Cadence: cadence, BaseURL: cfg.BaseURL, ChatWebhookURL: cfg.ChatWebhookURL,
 		CSMMinSeverity: cfg.CSMMinSeverity, AckTimeout: cfg.AckTimeout, Logger: logger,
@@ -126,13 +122,12 @@ func New(ctx context.Context, cfg config.Config, databaseURL string, logger *slo
 			db.Close()
 			return nil, err
 		}
-		if seeded {
-			logger.Info("seeded demo data: components of a cloud security service and users; sign in at " +
-				strings.TrimSuffix(cfg.BaseURL, "/") + "/app/login as " + demo.Admin + " with password " + demo.Password)
+		if seeded { // `mim serve` says how to sign in, at every start with demo data
+			logger.Info("seeded demo data: components of a cloud security service and users")
 		}
 	}
 	reportStore := postgres.NewReportStore(db)
-	a.Reports = &reports.Service{Incidents: reportStore, Deadlines: documentDeadlines{a.PostIncident},
+	a.Reports = &reports.Service{Incidents: reportStore, Deadlines: a.PostIncident,
 		Cadence: cadence, Location: cfg.TimeZone, Now: opt.Now}
 	maintenances := postgres.NewMaintenanceStore(db)
 
@@ -398,21 +393,6 @@ func (a *App) close() {
 // /app/reports.csv) behind its sign-in; actor tells who is signed in.
 func (a *App) ReportsPages(actor func(*http.Request) (domain.Actor, bool), logger *slog.Logger) *reports.Pages {
 	return &reports.Pages{Service: a.Reports, Actor: actor, CSVPath: "/app/reports.csv", Logger: logger}
-}
-
-// documentDeadlines gives the reports the PIR and RCA deadlines the post-incident store keeps.
-type documentDeadlines struct{ store *postgres.PostIncidentStore }
-
-func (d documentDeadlines) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]reports.Deadline, error) {
-	docs, err := d.store.DocumentDeadlines(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]reports.Deadline, len(docs))
-	for i, doc := range docs {
-		out[i] = reports.Deadline(doc)
-	}
-	return out, nil
 }
 
 // notifyReport tells the subscribers following the incident's components about the customer-safe version of its

@@ -66,9 +66,7 @@ func New(d Deps) *Service {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.Cadence == (workflow.Cadence{}) {
-		d.Cadence = workflow.DefaultCadence()
-	}
+	d.Cadence = d.Cadence.OrDefault()
 	if d.CSMMinSeverity == "" {
 		d.CSMMinSeverity = domain.SeverityHigh
 	}

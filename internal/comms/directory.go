@@ -104,21 +104,13 @@ func validateList(l *StakeholderList) error {
 	var sevs []domain.Severity
 	for i, s := range l.Severities {
 		if !s.Valid() {
-			v.Add(fmt.Sprintf("severities[%d]", i), "must be one of the severities", severityNames()...)
+			v.Add(fmt.Sprintf("severities[%d]", i), "must be one of the severities", domain.Strings(domain.Severities)...)
 		} else if !slices.Contains(sevs, s) {
 			sevs = append(sevs, s)
 		}
 	}
 	l.Severities = sevs
 	return v.Err()
-}
-
-func severityNames() []string {
-	out := make([]string, len(domain.Severities))
-	for i, s := range domain.Severities {
-		out[i] = string(s)
-	}
-	return out
 }
 
 func validateCustomer(c *Customer) error {

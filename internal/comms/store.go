@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,17 +98,9 @@ func (st store) saveList(ctx context.Context, l StakeholderList, now time.Time, 
 		 VALUES ($1, $2, $3, $4, $5, $5) RETURNING created_at`,
 		`UPDATE stakeholder_lists SET name = $2, emails = $3, severities = $4, updated_at = $5 WHERE id = $1
 		 RETURNING created_at`,
-		l.Name, l.Emails, severityStrings(l.Severities), now)
+		l.Name, l.Emails, domain.Strings(l.Severities), now)
 	l.UpdatedAt = now
 	return l, err
-}
-
-func severityStrings(ss []domain.Severity) []string {
-	out := make([]string, len(ss))
-	for i, s := range ss {
-		out[i] = string(s)
-	}
-	return out
 }
 
 func (st store) lists(ctx context.Context) ([]StakeholderList, error) {
@@ -189,11 +182,7 @@ func (st store) missingComponents(ctx context.Context, slugs []string) (missing,
 		return nil, nil, mapError(err)
 	}
 	for _, s := range slugs {
-		found := false
-		for _, k := range known {
-			found = found || k == s
-		}
-		if !found {
+		if !slices.Contains(known, s) {
 			missing = append(missing, fmt.Sprintf("%q", s))
 		}
 	}

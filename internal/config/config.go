@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -89,6 +90,7 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.SetOutput(stderr)
 	var c Config
 	var tz, level, demo, allowPrivate string
+	envErrs := map[string]string{} // by flag name: an environment value that does not parse
 	fs.StringVar(&c.DatabaseURL, "database-url", env("MIM_DATABASE_URL", ""), "PostgreSQL URL; empty: embedded PostgreSQL under the data directory (MIM_DATABASE_URL)")
 	fs.StringVar(&c.Addr, "addr", env("MIM_ADDR", "127.0.0.1:8080"), "HTTP listen address (MIM_ADDR)")
 	fs.StringVar(&c.DataDir, "data-dir", env("MIM_DATA_DIR", "./mim-data"), "data directory for the embedded PostgreSQL (MIM_DATA_DIR)")
@@ -106,9 +108,9 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 	fs.StringVar(&c.BounceWebhookSecret, "bounce-webhook-secret", env("MIM_BOUNCE_WEBHOOK_SECRET", ""), "Standard Webhooks secret (whsec_...) the email provider signs bounce and complaint events with; empty: POST /hooks/email-events is off (MIM_BOUNCE_WEBHOOK_SECRET)")
 	var allowTargets string
 	fs.StringVar(&allowTargets, "allow-targets", env("MIM_ALLOW_TARGETS", ""), "private webhook targets allowed anyway: host:port or CIDR, comma-separated (MIM_ALLOW_TARGETS)")
-	fs.DurationVar(&c.Delivery.Timeout, "delivery-timeout", envDuration(getenv, "MIM_DELIVERY_TIMEOUT", 10*time.Second), "time one delivery attempt may take (MIM_DELIVERY_TIMEOUT)")
-	fs.IntVar(&c.Delivery.MaxAttempts, "delivery-max-attempts", envInt(getenv, "MIM_DELIVERY_MAX_ATTEMPTS", 8), "attempts before a delivery is dead-lettered (MIM_DELIVERY_MAX_ATTEMPTS)")
-	fs.DurationVar(&c.Delivery.Backoff, "delivery-backoff", envDuration(getenv, "MIM_DELIVERY_BACKOFF", 10*time.Second), "wait before the second attempt, doubled for each further one (MIM_DELIVERY_BACKOFF)")
+	fs.DurationVar(&c.Delivery.Timeout, "delivery-timeout", envDuration(getenv, envErrs, "MIM_DELIVERY_TIMEOUT", 10*time.Second), "time one delivery attempt may take (MIM_DELIVERY_TIMEOUT)")
+	fs.IntVar(&c.Delivery.MaxAttempts, "delivery-max-attempts", envInt(getenv, envErrs, "MIM_DELIVERY_MAX_ATTEMPTS", 8), "attempts before a delivery is dead-lettered (MIM_DELIVERY_MAX_ATTEMPTS)")
+	fs.DurationVar(&c.Delivery.Backoff, "delivery-backoff", envDuration(getenv, envErrs, "MIM_DELIVERY_BACKOFF", 10*time.Second), "wait before the second attempt, doubled for each further one (MIM_DELIVERY_BACKOFF)")
 	fs.StringVar(&allowPrivate, "allow-private-targets", env("MIM_ALLOW_PRIVATE_TARGETS", "false"), "let webhooks reach private addresses (MIM_ALLOW_PRIVATE_TARGETS)")
 	var cadenceCritical, cadenceOther, ackTimeout, csmSeverity string
 	fs.StringVar(&cadenceCritical, "cadence-critical", env("MIM_CADENCE_CRITICAL", "30m"), "update cadence of a critical major incident (MIM_CADENCE_CRITICAL)")
@@ -130,6 +132,14 @@ func Load(name string, args []string, getenv func(string) string, stderr io.Writ
 		return c, nil, err
 	}
 	var errs []string
+	for flagName, msg := range envErrs {
+		set := false
+		fs.Visit(func(f *flag.Flag) { set = set || f.Name == flagName })
+		if !set { // a flag given on the command line wins over the environment
+			errs = append(errs, msg)
+		}
+	}
+	sort.Strings(errs)
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		errs = append(errs, fmt.Sprintf("timezone %q is not an IANA zone name", tz))
@@ -243,18 +253,38 @@ type Delivery struct {
 	PollInterval time.Duration
 }
 
-func envDuration(getenv func(string) string, k string, def time.Duration) time.Duration {
-	if d, err := time.ParseDuration(getenv(k)); err == nil {
-		return d
+// envDuration is the duration in the environment variable k, def when it is unset; a value that is not a duration
+// is named in bad (mim refuses to start rather than quietly use the default).
+func envDuration(getenv func(string) string, bad map[string]string, k string, def time.Duration) time.Duration {
+	v := getenv(k)
+	if v == "" {
+		return def
 	}
-	return def
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		bad[flagOf(k)] = fmt.Sprintf("%s %q must be a duration like 10s", k, v)
+		return def
+	}
+	return d
 }
 
-func envInt(getenv func(string) string, k string, def int) int {
-	if n, err := strconv.Atoi(getenv(k)); err == nil {
-		return n
+// flagOf is the flag of an environment variable: MIM_DELIVERY_TIMEOUT → delivery-timeout.
+func flagOf(k string) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(k, "MIM_"), "_", "-"))
+}
+
+// envInt is envDuration for a whole number.
+func envInt(getenv func(string) string, bad map[string]string, k string, def int) int {
+	v := getenv(k)
+	if v == "" {
+		return def
 	}
-	return def
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		bad[flagOf(k)] = fmt.Sprintf("%s %q must be a whole number", k, v)
+		return def
+	}
+	return n
 }
 
 // Link is a labelled link in the status page's header.

@@ -57,3 +57,22 @@ func TestBC32BounceWebhookSecretMustBeAStandardWebhooksSecret(t *testing.T) {
 		require.ErrorContains(t, err, "MIM_BOUNCE_WEBHOOK_SECRET", bad)
 	}
 }
+
+// A delivery setting in the environment that does not parse stops mim with its name, instead of quietly taking the
+// default; a flag given on the command line still wins over it.
+func TestDeliverySettingsThatDoNotParseAreRefused(t *testing.T) {
+	t.Parallel()
+	for k, v := range map[string]string{"MIM_DELIVERY_TIMEOUT": "soon", "MIM_DELIVERY_BACKOFF": "10", "MIM_DELIVERY_MAX_ATTEMPTS": "eight"} {
+		_, _, err := config.Load("serve", nil, getenv(map[string]string{k: v}), io.Discard, nil)
+		require.ErrorContains(t, err, k, "%s=%s", k, v)
+	}
+	c, _, err := config.Load("serve", []string{"--delivery-timeout", "3s"},
+		getenv(map[string]string{"MIM_DELIVERY_TIMEOUT": "soon"}), io.Discard, nil)
+	require.NoError(t, err)
+	require.Equal(t, 3*time.Second, c.Delivery.Timeout)
+	c, _, err = config.Load("serve", nil, getenv(map[string]string{"MIM_DELIVERY_TIMEOUT": "1s", "MIM_DELIVERY_MAX_ATTEMPTS": "3"}),
+		io.Discard, nil)
+	require.NoError(t, err)
+	require.Equal(t, time.Second, c.Delivery.Timeout)
+	require.Equal(t, 3, c.Delivery.MaxAttempts)
+}

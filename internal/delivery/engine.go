@@ -270,20 +270,24 @@ func (e *Engine) Enqueue(ctx context.Context, tx pgx.Tx, msgs []Message) error {
 		return nil
 	}
 	ids, err := insertDeliveries(ctx, tx, rows, contents, nil)
-	if err != nil {
-		return err
+	if err != nil || len(ids) == 0 {
+		return err // an error, or every message a duplicate of one enqueued before
 	}
+	// At most fanOutThreshold jobs: one bulk insert.
+	if _, err := e.river.InsertManyFastTx(ctx, tx, e.deliverJobs(ids)); err != nil {
+		return fmt.Errorf("delivery: insert jobs: %w", err)
+	}
+	return nil
+}
+
+// deliverJobs are the River jobs of the deliveries ids.
+func (e *Engine) deliverJobs(ids []string) []river.InsertManyParams {
 	params := make([]river.InsertManyParams, len(ids))
 	opts := &river.InsertOpts{MaxAttempts: e.cfg.MaxAttempts}
 	for i, id := range ids {
 		params[i] = river.InsertManyParams{Args: deliverArgs{ID: id}, InsertOpts: opts}
 	}
-	for start := 0; start < len(params); start += 20000 {
-		if _, err := e.river.InsertManyFastTx(ctx, tx, params[start:min(start+20000, len(params))]); err != nil {
-			return fmt.Errorf("delivery: insert jobs: %w", err)
-		}
-	}
-	return nil
+	return params
 }
 
 // content is what messages of one Enqueue share.

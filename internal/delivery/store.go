@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -214,8 +215,14 @@ func (s *Store) load(ctx context.Context, id string) (stored, error) {
 }
 
 func (s *Store) record(ctx context.Context, id string, st Status, attempt int, lastErr string, at time.Time) error {
-	if len(lastErr) > 500 {
-		lastErr = lastErr[:500]
+	// Cut on a character boundary, and drop invalid bytes: a receiver's answer quoted in the error may hold
+	// either, and Postgres refuses text that is not UTF-8.
+	lastErr = strings.ToValidUTF8(lastErr, "")
+	if n := 500; len(lastErr) > n {
+		for n > 0 && !utf8.RuneStart(lastErr[n]) {
+			n--
+		}
+		lastErr = lastErr[:n]
 	}
 	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET status = $2, attempts = GREATEST(attempts, $3), last_error = $4,
 			updated_at = $5, delivered_at = CASE WHEN $2 = 'delivered' THEN $5 ELSE delivered_at END
@@ -289,19 +296,12 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Delivery, string, error) 
 		where = "WHERE " + strings.Join(conds, " AND ")
 	}
 	args = append(args, f.Limit+1)
-	rows, err := s.pool.Query(ctx, `SELECT id::text, channel, target, topic, incident_key,
-			coalesce(subscriber_id::text, ''), status, attempts, last_error, created_at, updated_at, delivered_at
-		FROM deliveries `+where+fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args)), args...)
+	rows, err := s.pool.Query(ctx, `SELECT `+deliveryColumns+` FROM deliveries `+where+
+		fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args)), args...)
 	if err != nil {
 		return nil, "", err
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
-		var d Delivery
-		err := r.Scan(&d.ID, &d.Channel, &d.Target, &d.Topic, &d.IncidentKey, &d.SubscriberID, &d.Status,
-			&d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
-		d.Target = redactTarget(d.Channel, d.Target)
-		return d, err
-	})
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) { return scanDelivery(r) })
 	if err != nil {
 		return nil, "", err
 	}
@@ -319,14 +319,22 @@ func (s *Store) Get(ctx context.Context, id string) (Delivery, error) {
 	if _, err := uuid.Parse(id); err != nil {
 		return Delivery{}, notFound(id)
 	}
-	var d Delivery
-	err := s.pool.QueryRow(ctx, `SELECT id::text, channel, target, topic, incident_key,
-			coalesce(subscriber_id::text, ''), status, attempts, last_error, created_at, updated_at, delivered_at
-		FROM deliveries WHERE id = $1`, id).Scan(&d.ID, &d.Channel, &d.Target, &d.Topic, &d.IncidentKey,
-		&d.SubscriberID, &d.Status, &d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
+	d, err := scanDelivery(s.pool.QueryRow(ctx, `SELECT `+deliveryColumns+` FROM deliveries WHERE id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return d, notFound(id)
 	}
+	return d, err
+}
+
+// deliveryColumns are what scanDelivery reads.
+const deliveryColumns = `id::text, channel, target, topic, incident_key, coalesce(subscriber_id::text, ''), status,
+	attempts, last_error, created_at, updated_at, delivered_at`
+
+// scanDelivery reads a row of deliveryColumns, its target redacted.
+func scanDelivery(row pgx.Row) (Delivery, error) {
+	var d Delivery
+	err := row.Scan(&d.ID, &d.Channel, &d.Target, &d.Topic, &d.IncidentKey, &d.SubscriberID, &d.Status,
+		&d.Attempts, &d.LastError, &d.CreatedAt, &d.UpdatedAt, &d.DeliveredAt)
 	d.Target = redactTarget(d.Channel, d.Target)
 	return d, err
 }
@@ -338,7 +346,6 @@ func notFound(id string) error {
 // expandBatch makes the River jobs of a large Enqueue, a chunk per transaction, so a crash loses nothing and a
 // rerun continues where it stopped.
 func (e *Engine) expandBatch(ctx context.Context, batch string) error {
-	opts := &river.InsertOpts{MaxAttempts: e.cfg.MaxAttempts}
 	for {
 		n := 0
 		err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
@@ -350,11 +357,7 @@ func (e *Engine) expandBatch(ctx context.Context, batch string) error {
 			if err != nil || len(ids) == 0 {
 				return err
 			}
-			params := make([]river.InsertManyParams, len(ids))
-			for i, id := range ids {
-				params[i] = river.InsertManyParams{Args: deliverArgs{ID: id}, InsertOpts: opts}
-			}
-			if _, err := e.river.InsertManyFastTx(ctx, tx, params); err != nil {
+			if _, err := e.river.InsertManyFastTx(ctx, tx, e.deliverJobs(ids)); err != nil {
 				return err
 			}
 			_, err = tx.Exec(ctx, `UPDATE deliveries SET batch = NULL WHERE id = ANY($1::uuid[])`, ids)

@@ -6,6 +6,7 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/mimhq/mim/internal/domain"
 )
@@ -86,22 +87,22 @@ func (s *BrandStore) SaveBrand(ctx context.Context, b domain.Brand, version int,
 	var out domain.Brand
 	err = s.db.inTx(ctx, func(tx pgx.Tx) error {
 		// The row is locked (or, absent, the insert conflicts) so two saves from the same version cannot both win.
-		tag, err := tx.Exec(ctx, `
-			INSERT INTO branding (id, name, accent, links, logo, logo_type, version, updated_by)
-			SELECT true, $1, $2, $3, $4, $5, nextval('branding_version_seq'), $7 WHERE $6 = 0
-			ON CONFLICT (id) DO NOTHING`, b.Name, b.Accent, links, logo, logoType, version, b.UpdatedBy)
-		if err != nil {
-			return mapError(err)
-		}
-		if version != 0 {
+		var tag pgconn.CommandTag
+		var err error
+		if version == 0 {
+			tag, err = tx.Exec(ctx, `
+				INSERT INTO branding (id, name, accent, links, logo, logo_type, version, updated_by)
+				VALUES (true, $1, $2, $3, $4, $5, nextval('branding_version_seq'), $6)
+				ON CONFLICT (id) DO NOTHING`, b.Name, b.Accent, links, logo, logoType, b.UpdatedBy)
+		} else {
 			tag, err = tx.Exec(ctx, `
 				UPDATE branding SET name = $1, accent = $2, links = $3,
 					logo = CASE WHEN $7 THEN logo ELSE $4 END, logo_type = CASE WHEN $7 THEN logo_type ELSE $5 END,
 					version = nextval('branding_version_seq'), updated_at = now(), updated_by = $8
 				WHERE id AND version = $6`, b.Name, b.Accent, links, logo, logoType, version, keepLogo, b.UpdatedBy)
-			if err != nil {
-				return mapError(err)
-			}
+		}
+		if err != nil {
+			return mapError(err)
 		}
 		if tag.RowsAffected() == 0 {
 			return brandConflict()

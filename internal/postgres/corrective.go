@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -229,8 +228,7 @@ func (s *PostIncidentStore) UpdateAction(ctx context.Context, id string, ifVersi
 			return err
 		}
 		if ifVersion != nil && *ifVersion != a.Version {
-			return &domain.Error{Kind: domain.ErrPrecondition, Code: "version_mismatch",
-				Message: fmt.Sprintf("the action is at version %d; reload it and retry", a.Version)}
+			return versionMismatch("action", a.Version)
 		}
 		was := a.Status
 		incidentID, problemID, ownerID, err := s.applyActionInput(ctx, tx, &a, in)

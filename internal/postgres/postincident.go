@@ -16,6 +16,7 @@ import (
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
 	"github.com/mimhq/mim/internal/postincident"
+	"github.com/mimhq/mim/internal/reports"
 	"github.com/mimhq/mim/internal/statuspage"
 	"github.com/mimhq/mim/internal/workflow"
 )
@@ -211,9 +212,13 @@ func (s *PostIncidentStore) Documents(ctx context.Context, incidentID string) ([
 }
 
 func documentVersionMismatch(d postincident.Document) error {
+	return versionMismatch(strings.ToUpper(string(d.Kind))+" of "+d.IncidentKey, d.Version)
+}
+
+// versionMismatch refuses a change made against a stale If-Match (412): what is at version current.
+func versionMismatch(what string, current int) error {
 	return &domain.Error{Kind: domain.ErrPrecondition, Code: "version_mismatch",
-		Message: fmt.Sprintf("the %s of %s is at version %d; reload it and retry", strings.ToUpper(string(d.Kind)),
-			d.IncidentKey, d.Version)}
+		Message: fmt.Sprintf("the %s is at version %d; reload it and retry", what, current)}
 }
 
 // changeDocument locks the document, checks ifVersion (version_mismatch, 412), lets change decide, and saves the
@@ -496,8 +501,8 @@ func (s *PublicSource) PublicReports(ctx context.Context, key string) ([]statusp
 }
 
 // DocumentDeadlines lists the PIRs and RCAs of the incidents concluded in [from, to), for on-time rates; PublishedAt
-// is the first publication (nil while unpublished).
-func (s *PostIncidentStore) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]postincident.DocumentDeadline, error) {
+// is the first publication (nil while unpublished). It is the reports' source of PIR and RCA deadlines.
+func (s *PostIncidentStore) DocumentDeadlines(ctx context.Context, from, to time.Time) ([]reports.Deadline, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT d.kind, i.key, d.concluded_at, d.due_at, d.first_published_at
 		FROM post_incident_documents d JOIN incidents i ON i.id = d.incident_id
 		WHERE d.concluded_at >= $1 AND d.concluded_at < $2 ORDER BY d.concluded_at, i.key, d.kind`, from, to)
@@ -505,9 +510,9 @@ func (s *PostIncidentStore) DocumentDeadlines(ctx context.Context, from, to time
 		return nil, mapError(err)
 	}
 	defer rows.Close()
-	var out []postincident.DocumentDeadline
+	var out []reports.Deadline
 	for rows.Next() {
-		var d postincident.DocumentDeadline
+		var d reports.Deadline
 		if err := rows.Scan(&d.Kind, &d.IncidentKey, &d.ConcludedAt, &d.DueAt, &d.PublishedAt); err != nil {
 			return nil, mapError(err)
 		}

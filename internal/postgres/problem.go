@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
@@ -34,7 +33,12 @@ func (s *PostIncidentStore) Problems(ctx context.Context, status postincident.Pr
 	if status != "" {
 		sql, args = sql+` WHERE p.status = $1`, append(args, string(status))
 	}
-	rows, err := s.db.Pool.Query(ctx, sql+` ORDER BY p.created_at DESC, p.id LIMIT 1000`, args...)
+	return queryProblems(ctx, s.db.Pool, sql+` ORDER BY p.created_at DESC, p.id LIMIT 1000`, args...)
+}
+
+// queryProblems runs a SELECT of problemColumns and scans every row.
+func queryProblems(ctx context.Context, q querier, sql string, args ...any) ([]postincident.Problem, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, mapError(err)
 	}
@@ -137,8 +141,7 @@ func (s *PostIncidentStore) UpdateProblem(ctx context.Context, id string, ifVers
 			return err
 		}
 		if ifVersion != nil && *ifVersion != p.Version {
-			return &domain.Error{Kind: domain.ErrPrecondition, Code: "version_mismatch",
-				Message: fmt.Sprintf("the problem is at version %d; reload it and retry", p.Version)}
+			return versionMismatch("problem", p.Version)
 		}
 		was := p.Status
 		applyProblemInput(&p, in)
@@ -179,20 +182,7 @@ func (s *PostIncidentStore) UpdateProblem(ctx context.Context, id string, ifVers
 
 // ProblemsOf lists the problems an incident is linked to.
 func (s *PostIncidentStore) ProblemsOf(ctx context.Context, incidentID string) ([]postincident.Problem, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+problemColumns+` FROM problems p
+	return queryProblems(ctx, s.db.Pool, `SELECT `+problemColumns+` FROM problems p
 		WHERE EXISTS (SELECT 1 FROM problem_incidents pi WHERE pi.problem_id = p.id AND pi.incident_id = $1)
 		ORDER BY p.created_at`, incidentID)
-	if err != nil {
-		return nil, mapError(err)
-	}
-	defer rows.Close()
-	out := []postincident.Problem{}
-	for rows.Next() {
-		p, err := scanProblem(rows)
-		if err != nil {
-			return nil, mapError(err)
-		}
-		out = append(out, p)
-	}
-	return out, mapError(rows.Err())
 }

@@ -67,11 +67,14 @@ func (s *SessionStore) LockedUntil(ctx context.Context, email string, now time.T
 	var until *time.Time
 	err := s.db.Pool.QueryRow(ctx, `SELECT locked_until FROM login_failures WHERE email = $1 AND locked_until > $2`,
 		email, now).Scan(&until)
-	if errors.Is(err, pgx.ErrNoRows) || until == nil {
+	if errors.Is(err, pgx.ErrNoRows) {
 		return time.Time{}, nil
 	}
 	if err != nil {
 		return time.Time{}, mapError(err)
+	}
+	if until == nil {
+		return time.Time{}, nil
 	}
 	return *until, nil
 }

@@ -77,6 +77,9 @@ const (
 	ProblemClosed ProblemStatus = "closed"
 )
 
+// ProblemStatuses lists the problem statuses.
+var ProblemStatuses = []ProblemStatus{ProblemOpen, ProblemClosed}
+
 // Problem groups incidents that share a root cause, with the known error and its workaround.
 type Problem struct {
 	ID         string        `json:"id"`
@@ -103,7 +106,7 @@ func ValidateProblem(p *Problem) error {
 	if p.Status == "" {
 		p.Status = ProblemOpen
 	}
-	domain.OneOf(&v, "status", p.Status, []ProblemStatus{ProblemOpen, ProblemClosed})
+	domain.OneOf(&v, "status", p.Status, ProblemStatuses)
 	v.Check(p.Title != "", "title", "is required")
 	v.Check(len(p.Title) <= 500, "title", "is longer than 500 bytes")
 	for f, s := range map[string]string{"root_cause": p.RootCause, "known_error": p.KnownError, "workaround": p.Workaround} {
@@ -131,15 +134,6 @@ type Deadline struct {
 	DueAt       time.Time      `json:"due_at"`
 	Owner       *domain.Person `json:"owner,omitempty"`
 	Overdue     bool           `json:"overdue"`
-}
-
-// DocumentDeadline is a PIR's or RCA's deadline and when it was first published, for on-time rates.
-type DocumentDeadline struct {
-	Kind        string // "pir" or "rca"
-	IncidentKey string
-	ConcludedAt time.Time
-	DueAt       time.Time
-	PublishedAt *time.Time
 }
 
 // ActionFilter narrows a listing of corrective actions.

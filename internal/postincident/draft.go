@@ -1,6 +1,7 @@
 package postincident
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -101,12 +102,12 @@ func describe(e incident.TimelineEntry, updates map[string]workflow.Update) stri
 			if d.From != d.To {
 				return fmt.Sprintf("Reclassified from %s to %s: %s", d.From, d.To, d.Reason)
 			}
-			return "Reclassified: " + cmpOr(d.Reason, d.Classification.Reason)
+			return "Reclassified: " + cmp.Or(d.Reason, d.Classification.Reason)
 		}
 	case workflow.EventRoleAssigned:
 		var d workflow.RoleAssigned
 		if decode(&d) {
-			return fmt.Sprintf("%s assigned: %s", d.Role, cmpOr(d.Holder.Name, d.Holder.Group))
+			return fmt.Sprintf("%s assigned: %s", d.Role, cmp.Or(d.Holder.Name, d.Holder.Group))
 		}
 	case workflow.EventICAcknowledged:
 		var d workflow.ICAcknowledged
@@ -168,7 +169,7 @@ func draftSummary(inc workflow.Incident) string {
 	var b strings.Builder
 	c := inc.Criteria
 	fmt.Fprintf(&b, "%s — %s. A %s %s incident (severity %s, urgency %s", inc.Key, inc.Title,
-		cmpOr(inc.Classification.Priority, "unprioritised"), inc.Kind, c.Severity, c.Urgency)
+		cmp.Or(inc.Classification.Priority, "unprioritised"), inc.Kind, c.Severity, c.Urgency)
 	if len(c.Scope.Regions) > 0 {
 		fmt.Fprintf(&b, ", regions %s", strings.Join(c.Scope.Regions, ", "))
 	}
@@ -251,11 +252,4 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return s
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

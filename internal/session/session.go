@@ -80,7 +80,7 @@ func NewManager(store Store, passwords Passwords, policy Policy, now func() time
 	return &Manager{store: store, passwords: passwords, policy: policy, now: now}
 }
 
-// ErrLocked is the answer while an address is locked out. It is the same whether or not an account has the address.
+// errLocked is the answer while an address is locked out. It is the same whether or not an account has the address.
 func errLocked(until, now time.Time) error {
 	mins := int(until.Sub(now).Minutes()) + 1
 	return &domain.Error{Kind: domain.ErrUnauthorized, Code: "locked",

@@ -85,6 +85,18 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 	if err := s.hold(ctx, tx, c, covered); err != nil {
 		return err
 	}
+	// What every notice says of the incident, read once however many notices the command makes.
+	var base *Notice
+	incidentNotice := func() (Notice, error) {
+		if base == nil {
+			n, err := s.incidentNotice(ctx, tx, st, c)
+			if err != nil {
+				return n, err
+			}
+			base = &n
+		}
+		return *base, nil
+	}
 	published := false
 	for _, ev := range c.Events {
 		if ev.Type != workflow.EventUpdatePublished {
@@ -103,7 +115,7 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 			continue
 		}
 		published = true
-		n, err := s.incidentNotice(ctx, tx, st, c)
+		n, err := incidentNotice()
 		if err != nil {
 			return err
 		}
@@ -123,7 +135,7 @@ func (s *Service) Reaction(ctx context.Context, tx pgx.Tx, c incident.Change) er
 		if covered[cc.Slug] {
 			continue // held: told when the window ends, if it still differs
 		}
-		n, err := s.incidentNotice(ctx, tx, st, c)
+		n, err := incidentNotice()
 		if err != nil {
 			return err
 		}
@@ -361,7 +373,7 @@ func (s *Service) statuspageWebhook(n Notice) map[string]any {
 	body := map[string]any{
 		"meta": map[string]any{"unsubscribe": "{{unsubscribe_url}}", "documentation": s.BaseURL + "/openapi.yaml"},
 		"page": map[string]any{"id": "mim", "status_indicator": n.Impact,
-			"status_description": indicatorDescription(n.Impact)},
+			"status_description": statuspage.Indicator(n.Impact).Description()},
 	}
 	if n.Component != nil {
 		body["component_update"] = map[string]any{"created_at": ts(n.At), "new_status": n.Component.To,
@@ -395,21 +407,6 @@ func (s *Service) statuspageWebhook(n Notice) map[string]any {
 			"affected_components": affected}},
 	}
 	return body
-}
-
-func indicatorDescription(impact string) string {
-	switch impact {
-	case "critical":
-		return "Major System Outage"
-	case "major":
-		return "Partial System Outage"
-	case "minor":
-		return "Minor Service Outage"
-	case "maintenance":
-		return "Service Under Maintenance"
-	default:
-		return "All Systems Operational"
-	}
 }
 
 // SlackEscape escapes user text for Slack mrkdwn: with &, < and > escaped it cannot mention a channel (<!channel>),

@@ -57,7 +57,7 @@ func (p *Pages) csrf(w http.ResponseWriter, r *http.Request) (string, error) {
 }
 
 func (p *Pages) sign(ctx context.Context, v string) (string, error) {
-	key, err := p.Service.Store.Key(ctx, "csrf")
+	key, err := p.Service.key(ctx, "csrf")
 	if err != nil {
 		return "", err
 	}

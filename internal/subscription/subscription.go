@@ -150,22 +150,27 @@ type Service struct {
 	Cooldown   time.Duration
 	Now        func() time.Time
 
-	keyMu     sync.Mutex
-	manageKey []byte
+	keyMu sync.Mutex
+	keys  map[string][]byte
 }
 
-// key is the manage-token key, read once: it never changes.
-func (s *Service) key(ctx context.Context) ([]byte, error) {
+// key is the named secret key of the database ("manage" signs manage tokens, "csrf" the pages' form tokens), read
+// once: it never changes.
+func (s *Service) key(ctx context.Context, name string) ([]byte, error) {
 	s.keyMu.Lock()
 	defer s.keyMu.Unlock()
-	if s.manageKey == nil {
-		k, err := s.Store.Key(ctx, "manage")
-		if err != nil {
-			return nil, err
-		}
-		s.manageKey = k
+	if k, ok := s.keys[name]; ok {
+		return k, nil
 	}
-	return s.manageKey, nil
+	k, err := s.Store.Key(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if s.keys == nil {
+		s.keys = map[string][]byte{}
+	}
+	s.keys[name] = k
+	return k, nil
 }
 
 func (s *Service) now() time.Time {
@@ -418,7 +423,7 @@ var errNoLink = &domain.Error{Kind: domain.ErrNotFound, Code: "link_not_valid",
 // ManageToken is a subscriber's manage and unsubscribe token: its id and an HMAC of it under this database's key,
 // so it needs no storage, cannot be forged, and works only for its own subscriber.
 func (s *Service) ManageToken(ctx context.Context, id string) (string, error) {
-	key, err := s.key(ctx)
+	key, err := s.key(ctx, "manage")
 	if err != nil {
 		return "", err
 	}
@@ -437,7 +442,7 @@ func (s *Service) FromManageToken(ctx context.Context, token string) (Subscriber
 	if err != nil || len(b) != 32 {
 		return Subscriber{}, errNoLink
 	}
-	key, err := s.key(ctx)
+	key, err := s.key(ctx, "manage")
 	if err != nil {
 		return Subscriber{}, err
 	}

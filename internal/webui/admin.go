@@ -50,11 +50,7 @@ func (u *UI) createUser(w http.ResponseWriter, r *http.Request) {
 func (u *UI) setRole(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if err := u.Accounts.SetRole(r.Context(), id, domain.OrgRole(r.PostFormValue("role"))); err != nil {
-		if !clientError(err) {
-			u.serverError(w, r, err)
-			return
-		}
-		u.renderUsers(w, r, statusOf(err), web.NewUserForm{Role: string(domain.OrgResponder)}, describe(err))
+		u.usersRefused(w, r, err)
 		return
 	}
 	u.redirect(w, r, "/app/admin/users", "Role changed to "+r.PostFormValue("role"))
@@ -63,14 +59,19 @@ func (u *UI) setRole(w http.ResponseWriter, r *http.Request) {
 func (u *UI) resetPassword(w http.ResponseWriter, r *http.Request) {
 	id := chi.URLParam(r, "id")
 	if err := u.Accounts.SetPassword(r.Context(), id, r.PostFormValue("password")); err != nil {
-		if !clientError(err) {
-			u.serverError(w, r, err)
-			return
-		}
-		u.renderUsers(w, r, statusOf(err), web.NewUserForm{Role: string(domain.OrgResponder)}, describe(err))
+		u.usersRefused(w, r, err)
 		return
 	}
 	u.redirect(w, r, "/app/admin/users", "Password set; the user's sessions were signed out")
+}
+
+// usersRefused shows the users page again with why a change to one user was refused.
+func (u *UI) usersRefused(w http.ResponseWriter, r *http.Request, err error) {
+	if !clientError(err) {
+		u.serverError(w, r, err)
+		return
+	}
+	u.renderUsers(w, r, statusOf(err), web.NewUserForm{Role: string(domain.OrgResponder)}, describe(err))
 }
 
 func (u *UI) tokensPage(w http.ResponseWriter, r *http.Request) {

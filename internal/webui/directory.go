@@ -63,21 +63,11 @@ func baseField(f string) string {
 
 func fieldErrorsByBase(err error) map[string]string {
 	out := map[string]string{}
-	if de := domain.AsError(err); de != nil {
-		for _, f := range de.Fields {
-			b := baseField(f.Field)
-			if out[b] == "" {
-				out[b] = f.Message
-			}
+	for _, f := range domain.AsError(err).Fields {
+		b := baseField(f.Field)
+		if out[b] == "" {
+			out[b] = f.Message
 		}
-	}
-	return out
-}
-
-func severities() []string {
-	out := make([]string, len(domain.Severities))
-	for i, s := range domain.Severities {
-		out[i] = string(s)
 	}
 	return out
 }
@@ -100,7 +90,7 @@ var directoryKinds = []directoryKind{
 				{Name: "name", Label: "Name", Type: "text", Value: f.Get("name"), Required: true, Error: errs["name"]},
 				{Name: "emails", Label: "Addresses", Hint: "One per line, or separated by commas.", Type: "textarea",
 					Value: f.Get("emails"), Required: true, Error: errs["emails"]},
-				{Name: "severities", Label: "Severities", Type: "checks", Options: severities(), Checked: f["severities"],
+				{Name: "severities", Label: "Severities", Type: "checks", Options: domain.Strings(domain.Severities), Checked: f["severities"],
 					Error: errs["severities"]},
 			}, nil
 		},
@@ -108,12 +98,8 @@ var directoryKinds = []directoryKind{
 			ls, err := u.Directory.Lists(ctx)
 			var out []web.DirectoryRow
 			for _, l := range ls {
-				sev := make([]string, len(l.Severities))
-				for i, s := range l.Severities {
-					sev[i] = string(s)
-				}
 				out = append(out, web.DirectoryRow{ID: l.ID, Cells: []string{l.Name, strings.Join(l.Emails, ", "),
-					strings.Join(sev, ", ")}})
+					strings.Join(domain.Strings(l.Severities), ", ")}})
 			}
 			return out, err
 		},

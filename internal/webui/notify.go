@@ -143,7 +143,7 @@ func (u *UI) subscriberRefused(w http.ResponseWriter, r *http.Request, err error
 		return
 	}
 	msg := describe(err)
-	if de := domain.AsError(err); de != nil && de.Code == "complaint_override_required" {
+	if domain.AsError(err).Code == "complaint_override_required" {
 		msg = "this address reported mim's mail as spam: tick \"override the complaint\" and say why to send it mail again"
 	}
 	u.renderSubscribers(w, r, statusOf(err), web.Subscribers{FormChannel: string(delivery.ChannelEmail)}, msg)
@@ -190,7 +190,8 @@ func (u *UI) deliveriesPage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.NextURL = "/app/admin/deliveries?" + nq.Encode()
 	}
-	u.renderStatus(w, r, status, u.page(r, "Delivery log"), web.DeliveriesView(u.page(r, "Delivery log"), v))
+	p := u.page(r, "Delivery log")
+	u.renderStatus(w, r, status, p, web.DeliveriesView(p, v))
 }
 
 func (u *UI) retryDelivery(w http.ResponseWriter, r *http.Request) {

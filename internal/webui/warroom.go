@@ -3,9 +3,10 @@ package webui
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -168,7 +169,7 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		if up.PublishedBy != nil {
 			row.PublishedBy, row.Published = up.PublishedBy.Name, stamp(*up.PublishedAt, zone)
 		}
-		for _, slug := range sortedKeys(up.Components) {
+		for _, slug := range slices.Sorted(maps.Keys(up.Components)) {
 			row.Components = append(row.Components, slug+": "+strings.ReplaceAll(string(up.Components[slug]), "_", " "))
 		}
 		v.Updates = append(v.Updates, row)
@@ -235,7 +236,7 @@ func (u *UI) warRoomView(r *http.Request, rec incident.Record, f *failure) (web.
 		v.Timeline = append(v.Timeline, web.TimelineRow{What: strings.ReplaceAll(string(e.Type), "_", " "),
 			Detail: summarize(e.Data), Who: who, Channel: string(e.Channel), At: stamp(e.At, zone)})
 	}
-	sort.Strings(v.TimelineTypes)
+	slices.Sort(v.TimelineTypes)
 	return v, nil
 }
 
@@ -248,15 +249,6 @@ func safeLink(raw string) string {
 	return raw
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // summarize picks the facts of a timeline event a reader looks for, in a fixed order.
 func summarize(raw json.RawMessage) string {
 	var m map[string]any
@@ -266,11 +258,8 @@ func summarize(raw json.RawMessage) string {
 	var parts []string
 	for _, k := range []string{"role", "from", "to", "kind", "status", "state", "url", "method", "description",
 		"reason", "note", "system", "ref"} {
-		switch x := m[k].(type) {
-		case string:
-			if x != "" {
-				parts = append(parts, strings.ReplaceAll(k, "_", " ")+": "+x)
-			}
+		if x, ok := m[k].(string); ok && x != "" {
+			parts = append(parts, strings.ReplaceAll(k, "_", " ")+": "+x)
 		}
 	}
 	if p, ok := m["person"].(map[string]any); ok {

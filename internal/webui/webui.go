@@ -21,6 +21,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/mimhq/mim/internal/account"
+	"github.com/mimhq/mim/internal/api"
 	"github.com/mimhq/mim/internal/classify"
 	"github.com/mimhq/mim/internal/domain"
 	"github.com/mimhq/mim/internal/incident"
@@ -412,41 +413,17 @@ func (u *UI) serverError(w http.ResponseWriter, r *http.Request, err error) {
 	_, _ = w.Write([]byte("500 internal error\n"))
 }
 
-// statusOf is the HTTP status for a domain error re-rendered on a form.
-func statusOf(err error) int {
-	de := domain.AsError(err)
-	if de == nil {
-		return http.StatusInternalServerError
-	}
-	switch de.Kind {
-	case domain.ErrInvalid:
-		return http.StatusUnprocessableEntity
-	case domain.ErrNotFound:
-		return http.StatusNotFound
-	case domain.ErrConflict:
-		return http.StatusConflict
-	case domain.ErrPrecondition:
-		return http.StatusPreconditionFailed
-	case domain.ErrForbidden:
-		return http.StatusForbidden
-	case domain.ErrUnauthorized:
-		return http.StatusUnauthorized
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the HTTP status for a domain error re-rendered on a form: the REST API's.
+func statusOf(err error) int { return api.StatusFor(err) }
 
 // clientError reports whether err is the person's to fix (shown on the form), not mim's.
 func clientError(err error) bool {
-	de := domain.AsError(err)
-	return de != nil && de.Kind != domain.ErrInternal
+	return domain.AsError(err).Kind != domain.ErrInternal
 }
 
 // describe turns a domain error into the sentence a person reads on the form.
 func describe(err error) string {
 	de := domain.AsError(err)
-	if de == nil {
-		return "internal error"
-	}
 	if len(de.Unmet) > 0 {
 		// The workflow's message already names the unmet guards after its colon: say each once, as missing.
 		head, _, _ := strings.Cut(de.Message, ":")
@@ -469,10 +446,8 @@ func describe(err error) string {
 // fieldErrors maps a validation error to its fields, for showing beside inputs.
 func fieldErrors(err error) map[string]string {
 	out := map[string]string{}
-	if de := domain.AsError(err); de != nil {
-		for _, f := range de.Fields {
-			out[f.Field] = f.Message
-		}
+	for _, f := range domain.AsError(err).Fields {
+		out[f.Field] = f.Message
 	}
 	return out
 }

@@ -16,6 +16,14 @@ type Cadence struct {
 // DefaultCadence is the brief's cadence.
 func DefaultCadence() Cadence { return Cadence{Critical: 30 * time.Minute, Other: 60 * time.Minute} }
 
+// OrDefault is c, or DefaultCadence when c is the zero value (nothing configured).
+func (c Cadence) OrDefault() Cadence {
+	if c == (Cadence{}) {
+		return DefaultCadence()
+	}
+	return c
+}
+
 // Interval is the cadence for a severity.
 func (c Cadence) Interval(s domain.Severity) time.Duration {
 	if s == domain.SeverityCritical {

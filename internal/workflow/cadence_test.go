@@ -50,3 +50,9 @@ func TestUpdateClock(t *testing.T) {
 		})
 	}
 }
+
+func TestCadenceOrDefault(t *testing.T) {
+	require.Equal(t, DefaultCadence(), Cadence{}.OrDefault())
+	set := Cadence{Critical: 15 * time.Minute, Other: 45 * time.Minute}
+	require.Equal(t, set, set.OrDefault())
+}

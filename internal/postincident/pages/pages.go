@@ -6,7 +6,6 @@ package pages
 import (
 	"bytes"
 	"context"
-
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -277,13 +276,18 @@ func (h *Handler) outcome(w http.ResponseWriter, r *http.Request, a domain.Actor
 			p.Errors = append(p.Errors, f.Field+": "+f.Message)
 		}
 	}
-	status := map[domain.ErrorKind]int{domain.ErrInvalid: http.StatusUnprocessableEntity,
-		domain.ErrConflict: http.StatusConflict, domain.ErrPrecondition: http.StatusPreconditionFailed,
-		domain.ErrForbidden: http.StatusForbidden, domain.ErrBadRequest: http.StatusBadRequest}[e.Kind]
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
+	status := formStatus(e)
 	h.render(w, r, status, web.DocumentView(p))
+}
+
+// formStatus is the status of a form shown again with a client's mistake: always a 4xx.
+func formStatus(e *domain.Error) int {
+	if st, ok := map[domain.ErrorKind]int{domain.ErrInvalid: http.StatusUnprocessableEntity,
+		domain.ErrConflict: http.StatusConflict, domain.ErrPrecondition: http.StatusPreconditionFailed,
+		domain.ErrForbidden: http.StatusForbidden}[e.Kind]; ok {
+		return st
+	}
+	return http.StatusBadRequest
 }
 
 // formVersion is the version the form was rendered at, checked like If-Match.
@@ -500,11 +504,7 @@ func (h *Handler) updateAction(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	status := map[domain.ErrorKind]int{domain.ErrInvalid: http.StatusUnprocessableEntity,
-		domain.ErrConflict: http.StatusConflict, domain.ErrPrecondition: http.StatusPreconditionFailed}[e.Kind]
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
+	status := formStatus(e)
 	h.actionsPage(w, r, a, status, "", err)
 }
 
@@ -553,11 +553,7 @@ func (h *Handler) problemOutcome(w http.ResponseWriter, r *http.Request, a domai
 		h.fail(w, r, err)
 		return
 	}
-	status := map[domain.ErrorKind]int{domain.ErrInvalid: http.StatusUnprocessableEntity,
-		domain.ErrConflict: http.StatusConflict, domain.ErrPrecondition: http.StatusPreconditionFailed}[e.Kind]
-	if status == 0 {
-		status = http.StatusBadRequest
-	}
+	status := formStatus(e)
 	h.problemsPage(w, r, a, status, "", err)
 }
 
